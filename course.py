@@ -1,0 +1,121 @@
+#!/usr/bin/env python3
+"""Set up and run the course: ``python3 course.py start`` or ``python3 course.py test``.
+
+Each command makes its own environment first: it creates ``.venv`` next to this
+file if it is missing, installs the course package with the extras the command
+needs (pinned by ``constraints.txt``, the versions the test suite last passed
+with), then acts:
+
+- ``start``: opens JupyterLab on the student notebooks in ``notebooks/``;
+- ``test``: runs the whole test suite (extra arguments go to pytest).
+
+For maintainers, ``python3 course.py lock`` re-resolves the newest versions that
+``pyproject.toml`` allows and writes them to ``constraints.txt``; run the tests
+after it and commit the file when they pass.
+
+Only the Python standard library is used here, so any Python 3.10+ can run it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+CONSTRAINTS = ROOT / "constraints.txt"
+EXTRAS = {"start": "course", "test": "test"}
+
+
+def venv_python() -> Path:
+    """The Python interpreter inside ``.venv``."""
+    return VENV / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
+
+
+def _install_stamp(extra: str) -> str:
+    """Fingerprint of what an install of ``extra`` depends on."""
+    digest = hashlib.sha256(extra.encode())
+    for path in (ROOT / "pyproject.toml", CONSTRAINTS):
+        digest.update(path.read_bytes() if path.exists() else b"")
+    return digest.hexdigest()
+
+
+def ensure_environment(extra: str) -> Path:
+    """Create ``.venv`` if needed and install ``course-utils[extra]``; return its Python.
+
+    The install is skipped when nothing it depends on changed since the last one.
+    """
+    if sys.version_info < (3, 10):
+        sys.exit(f"The course needs Python 3.10 or newer; this is {sys.version.split()[0]}. "
+                 "Run this file with a newer python3.")
+    python = venv_python()
+    if not python.exists():
+        print(f"Creating the course environment in {VENV} ...", flush=True)
+        venv.EnvBuilder(with_pip=True).create(VENV)
+    stamp_file = VENV / f".course-installed-{extra}"
+    stamp = _install_stamp(extra)
+    if stamp_file.exists() and stamp_file.read_text() == stamp:
+        return python
+    print(f"Installing the course package with its '{extra}' tools (first time: a minute or two) ...", flush=True)
+    command = [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
+               "-e", f"{ROOT}[{extra}]"]
+    if CONSTRAINTS.exists():
+        command += ["-c", str(CONSTRAINTS)]
+    result = subprocess.run(command)
+    if result.returncode != 0:
+        sys.exit("Installing the course failed (see pip's message above). Check the internet connection "
+                 f"and run the same command again; to start from scratch, delete {VENV}.")
+    stamp_file.write_text(stamp)
+    return python
+
+
+def start(args: list[str]) -> int:
+    """Open JupyterLab on ``notebooks/``."""
+    python = ensure_environment(EXTRAS["start"])
+    print("Starting JupyterLab on the course notebooks (stop it with Ctrl+C) ...", flush=True)
+    command = [str(python), "-m", "jupyter", "lab", f"--ServerApp.root_dir={ROOT / 'notebooks'}", *args]
+    return subprocess.call(command, cwd=ROOT)
+
+
+def test(args: list[str]) -> int:
+    """Run the test suite with pytest (options from pyproject.toml, plus ``args``)."""
+    python = ensure_environment(EXTRAS["test"])
+    return subprocess.call([str(python), "-m", "pytest", *args], cwd=ROOT)
+
+
+def lock(args: list[str]) -> int:
+    """Resolve the newest allowed versions in a scratch environment and write ``constraints.txt``."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="course-lock-") as scratch:
+        venv.EnvBuilder(with_pip=True).create(scratch)
+        python = Path(scratch) / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
+        subprocess.run([str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
+                        "-e", f"{ROOT}[{EXTRAS['test']}]"], check=True)
+        frozen = subprocess.run([str(python), "-m", "pip", "freeze", "--exclude-editable"], check=True,
+                                capture_output=True, text=True).stdout
+    pins = sorted(line for line in frozen.splitlines() if line and not line.startswith(("#", "course-utils")))
+    CONSTRAINTS.write_text("# Exact versions the test suite last passed with (all extras), used by course.py.\n"
+                           "# Remake with `python3 course.py lock`, run the tests, commit when they pass.\n"
+                           + "\n".join(pins) + "\n")
+    print(f"Wrote {len(pins)} pins to {CONSTRAINTS}")
+    return 0
+
+
+def main(argv: list[str]) -> int:
+    commands = {"start": start, "test": test, "lock": lock}
+    if not argv or argv[0] not in commands:
+        print(__doc__.strip())
+        return 2
+    try:
+        return commands[argv[0]](argv[1:])
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

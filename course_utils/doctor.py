@@ -1,0 +1,101 @@
+"""``python -m course_utils doctor``: a plain-language report for a stuck student.
+
+It checks Python, the installed packages, where fastembed caches models and
+whether each course model is there, whether the model hub can be reached, and
+whether this is Colab; for every problem it prints what to do.
+"""
+
+from __future__ import annotations
+
+import platform
+import sys
+import time
+from dataclasses import dataclass, field
+
+from course_utils import environment, models
+from course_utils.standins import MARKER_FILE
+
+MIN_PYTHON = (3, 10)
+
+
+@dataclass
+class Report:
+    """Lines to print, and the problems found (each with its fix)."""
+
+    lines: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+    def add(self, label: str, value: str) -> None:
+        self.lines.append(f"  {label:<30} {value}")
+
+    def problem(self, text: str) -> None:
+        self.problems.append(text)
+
+
+def build_report(timeout: float = 1.5) -> Report:
+    """Collect the report; takes at most about ``timeout`` seconds of network waiting."""
+    report = Report()
+    version = platform.python_version()
+    report.add("Python", f"{version} ({sys.executable})")
+    if sys.version_info[:2] < MIN_PYTHON:
+        report.problem(f"Python {version} is too old: the course needs Python "
+                       f"{'.'.join(map(str, MIN_PYTHON))} or newer. Install a newer Python and start again.")
+    colab = environment.on_colab()
+    report.add("Running on Colab", "yes" if colab else "no (local Jupyter or terminal)")
+
+    for name in environment.REPORTED_PACKAGES:
+        found = environment.package_version(name)
+        report.add(name, found or "not installed")
+    for name in ("course-utils", "fastembed", "numpy", "matplotlib", "qdrant-client"):
+        if environment.package_version(name) is None:
+            fix = ("run the first cell of the lesson again (it installs the course)" if colab else
+                   "start the course with the README's start command, which installs everything")
+            report.problem(f"{name} is not installed: {fix}.")
+
+    folder = models.cache_dir()
+    report.add("Model cache", f"{folder} (set FASTEMBED_CACHE_PATH to change it)")
+    uncached = []
+    for name in models.ALL_MODELS:
+        snapshot = models.cached_snapshot(name)
+        if snapshot is None:
+            uncached.append(name)
+            state = "not cached"
+        elif (snapshot / MARKER_FILE).exists():
+            state = "offline STAND-IN (for tests only; its scores mean nothing)"
+            report.problem(f"{name} in {folder} is a test stand-in, not the real model: point "
+                           "FASTEMBED_CACHE_PATH elsewhere (or unset it) to use the real one.")
+        else:
+            state = f"cached ({snapshot})"
+        report.add(name, state)
+
+    start = time.monotonic()
+    offline_setting = models.hub_offline_by_setting()
+    reachable = (not offline_setting) and models.hub_reachable(timeout)
+    hub = models.hub_endpoint()
+    report.add("Model hub", f"{hub}: " + ("reachable" if reachable else
+                                           "downloads switched off (HF_HUB_OFFLINE)" if offline_setting else
+                                           f"NOT reachable (checked in {time.monotonic() - start:.1f} s)"))
+    if uncached and not reachable:
+        report.problem(
+            f"Missing model(s) {', '.join(uncached)} and no way to download them. Connect to the internet"
+            + (" (or unset HF_HUB_OFFLINE)" if offline_setting else "")
+            + ", or on a machine with internet run `python -m course_utils prefetch --cache-dir DIR`, copy DIR"
+            " here and set FASTEMBED_CACHE_PATH=DIR before starting Jupyter.")
+    elif uncached:
+        report.add("", "missing models will download when a lesson first loads them "
+                       "(or now: python -m course_utils prefetch)")
+    return report
+
+
+def run(timeout: float = 1.5) -> int:
+    """Print the report; return 0 when nothing is wrong, 1 otherwise."""
+    report = build_report(timeout)
+    print("Course environment report\n")
+    print("\n".join(report.lines))
+    if report.problems:
+        print(f"\n{len(report.problems)} problem(s) found:")
+        for number, text in enumerate(report.problems, 1):
+            print(f"  {number}. {text}")
+        return 1
+    print("\nEverything looks fine.")
+    return 0

@@ -1,0 +1,176 @@
+"""The course's three models: their names, where fastembed caches them, and a fast check.
+
+Every lesson loads its models by these names, for example
+``TextEmbedding(DENSE_MODEL)``. Before a class, ``python -m course_utils prefetch``
+downloads all three into fastembed's cache; on a machine without network,
+:func:`check_models` says within about two seconds which model is missing and
+what to do, instead of fastembed's ~40 s of retries ending in "Could not load
+model ... from any source".
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import tempfile
+from pathlib import Path
+from urllib.parse import urlparse
+
+#: Dense (single-vector) embedding model: one 384-d vector per text.
+DENSE_MODEL = "BAAI/bge-small-en-v1.5"
+#: Cross-encoder: one relevance logit per (query, passage) pair.
+CROSS_ENCODER_MODEL = "Xenova/ms-marco-MiniLM-L-6-v2"
+#: Late-interaction (ColBERT) model: one 128-d vector per token.
+LATE_INTERACTION_MODEL = "colbert-ir/colbertv2.0"
+#: All three, in the order the course introduces them.
+ALL_MODELS = (DENSE_MODEL, CROSS_ENCODER_MODEL, LATE_INTERACTION_MODEL)
+
+#: Output sizes of the real models (the stand-ins have the same).
+DENSE_DIM = 384
+COLBERT_DIM = 128
+COLBERT_QUERY_LENGTH = 32
+
+_DEFAULT_HUB = "https://huggingface.co"
+
+
+class ModelsUnavailableError(RuntimeError):
+    """A course model is neither in the cache nor downloadable from here."""
+
+
+def _model_class(model_name: str):
+    """The fastembed class that loads ``model_name``."""
+    from fastembed import LateInteractionTextEmbedding, TextEmbedding
+    from fastembed.rerank.cross_encoder import TextCrossEncoder
+
+    classes = {DENSE_MODEL: TextEmbedding, CROSS_ENCODER_MODEL: TextCrossEncoder,
+               LATE_INTERACTION_MODEL: LateInteractionTextEmbedding}
+    if model_name not in classes:
+        raise ValueError(f"model_name {model_name!r} is not a course model; use one of {list(ALL_MODELS)}")
+    return classes[model_name]
+
+
+def hub_files(model_name: str) -> tuple[str, str]:
+    """The hub repository fastembed downloads ``model_name`` from, and its ONNX file.
+
+    Read from fastembed's own model descriptions, so they follow fastembed.
+
+    Returns:
+        (repository id, model file path inside it), e.g.
+        ``("Qdrant/bge-small-en-v1.5-onnx-Q", "model_optimized.onnx")``.
+    """
+    for description in _model_class(model_name).list_supported_models():
+        if description["model"] == model_name:
+            return description["sources"]["hf"], description["model_file"]
+    raise ValueError(f"fastembed no longer describes {model_name!r}; check the installed fastembed version")
+
+
+def cache_dir() -> Path:
+    """The folder fastembed caches models in: ``FASTEMBED_CACHE_PATH``, else ``<tmp>/fastembed_cache``."""
+    default = os.path.join(tempfile.gettempdir(), "fastembed_cache")
+    return Path(os.environ.get("FASTEMBED_CACHE_PATH", default))
+
+
+def cache_folder_name(repo_id: str) -> str:
+    """Hugging Face cache folder of a repository: ``models--<org>--<name>``."""
+    return "models--" + repo_id.replace("/", "--")
+
+
+def cached_snapshot(model_name: str, folder: str | os.PathLike | None = None) -> Path | None:
+    """The cached snapshot folder of ``model_name`` that fastembed would load, or None.
+
+    A snapshot counts only if ``refs/main`` points to it and it holds the model
+    file and ``tokenizer.json`` (an interrupted download does not count).
+    """
+    repo_id, model_file = hub_files(model_name)
+    repo_dir = Path(folder if folder is not None else cache_dir()) / cache_folder_name(repo_id)
+    ref = repo_dir / "refs" / "main"
+    if not ref.is_file():
+        return None
+    snapshot = repo_dir / "snapshots" / ref.read_text().strip()
+    if (snapshot / model_file).is_file() and (snapshot / "tokenizer.json").is_file():
+        return snapshot
+    return None
+
+
+def hub_endpoint() -> str:
+    """The model hub's address: ``HF_ENDPOINT`` if set, else huggingface.co."""
+    return os.environ.get("HF_ENDPOINT", _DEFAULT_HUB).rstrip("/")
+
+
+def hub_offline_by_setting() -> bool:
+    """True when ``HF_HUB_OFFLINE`` forbids downloads."""
+    return os.environ.get("HF_HUB_OFFLINE", "").strip().upper() in {"1", "TRUE", "YES", "ON"}
+
+
+def hub_reachable(timeout: float = 1.5) -> bool:
+    """Whether a TCP connection to the model hub opens within ``timeout`` seconds."""
+    url = urlparse(hub_endpoint())
+    port = url.port or (443 if url.scheme == "https" else 80)
+    try:
+        with socket.create_connection((url.hostname or "", port), timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
+def missing_models(model_names=ALL_MODELS, timeout: float = 1.5) -> list[str]:
+    """The models among ``model_names`` that can be neither loaded from the cache nor downloaded."""
+    uncached = [name for name in model_names if cached_snapshot(name) is None]
+    if not uncached:
+        return []
+    if not hub_offline_by_setting() and hub_reachable(timeout):
+        return []
+    return uncached
+
+
+def check_models(model_names=ALL_MODELS, timeout: float = 1.5) -> None:
+    """Make sure every model in ``model_names`` can be loaded, within about ``timeout`` seconds.
+
+    Passes when each model is in fastembed's cache, or when the model hub can
+    be reached (fastembed will then download what is missing).
+
+    Raises:
+        ModelsUnavailableError: naming the missing models, the cache folder
+            looked in, and what to do about it.
+    """
+    missing = missing_models(model_names, timeout)
+    if not missing:
+        return
+    why = ("HF_HUB_OFFLINE is set, so nothing may be downloaded" if hub_offline_by_setting()
+           else f"the model hub {hub_endpoint()} cannot be reached from this machine")
+    raise ModelsUnavailableError(
+        f"Missing model(s): {', '.join(missing)}. They are not in the model cache ({cache_dir()}) "
+        f"and {why}.\nTo fix it, do one of these:\n"
+        "  1. connect to the internet (or unset HF_HUB_OFFLINE) and run this cell again;\n"
+        "  2. on a machine with internet, run `python -m course_utils prefetch --cache-dir DIR`, copy DIR "
+        "here and set the environment variable FASTEMBED_CACHE_PATH=DIR before starting Jupyter;\n"
+        "  3. run `python -m course_utils doctor` for a full report.")
+
+
+def prefetch(model_names=ALL_MODELS, folder: str | os.PathLike | None = None) -> dict[str, Path]:
+    """Download ``model_names`` into fastembed's cache (or into ``folder``).
+
+    For a classroom: run it before class, or on one machine with network and
+    copy the folder to the others (then set ``FASTEMBED_CACHE_PATH`` there).
+
+    Returns:
+        {model name: its snapshot folder}.
+
+    Raises:
+        ModelsUnavailableError: if a model can be neither found nor downloaded.
+    """
+    target = Path(folder) if folder is not None else cache_dir()
+    saved = os.environ.get("FASTEMBED_CACHE_PATH")
+    os.environ["FASTEMBED_CACHE_PATH"] = str(target)
+    try:
+        check_models(model_names)
+        result = {}
+        for name in model_names:
+            _model_class(name)(name, cache_dir=str(target), lazy_load=True)
+            result[name] = cached_snapshot(name, target)
+        return result
+    finally:
+        if saved is None:
+            os.environ.pop("FASTEMBED_CACHE_PATH", None)
+        else:
+            os.environ["FASTEMBED_CACHE_PATH"] = saved

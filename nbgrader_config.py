@@ -1,0 +1,24 @@
+"""nbgrader configuration: this repository is the course directory.
+
+- ``solutions/<lesson>/<lesson>.ipynb``: the instructor's source (lesson, solutions, hidden tests);
+- ``notebooks/<lesson>/<lesson>.ipynb``: the student version, made from it by
+  ``nbgrader generate_assignment <lesson>`` (committed, no outputs);
+- ``submitted/``, ``autograded/``, ``feedback/``, ``gradebook.db``: made while grading,
+  kept out of git.
+"""
+
+c = get_config()  # noqa: F821 (provided by nbgrader when it reads this file)
+
+c.CourseDirectory.course_id = "late-interaction"
+c.CourseDirectory.source_directory = "solutions"
+c.CourseDirectory.release_directory = "notebooks"
+
+# What a student sees in place of a solution.
+c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
+c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
+
+# Grading: a graded cell a student deleted is put back (and scores 0) instead of
+# leaving the whole notebook at "needs manual grading".
+c.OverwriteCells.add_missing_cells = True
+# Seconds a cell may run during autograding before it is interrupted.
+c.ExecutePreprocessor.timeout = 120
