@@ -9,7 +9,9 @@ with), then acts:
 - ``start``: opens JupyterLab on the student notebooks in ``notebooks/``;
 - ``test``: runs the whole test suite (extra arguments go to pytest).
 
-For maintainers, ``python3 course.py lock`` re-resolves the newest versions that
+For maintainers: ``python3 course.py generate`` stamps the Colab badge and set-up
+cell into every lesson in ``solutions/`` and regenerates the student versions in
+``notebooks/`` with nbgrader; ``python3 course.py lock`` re-resolves the newest versions that
 ``pyproject.toml`` allows and writes them to ``constraints.txt``; run the tests
 after it and commit the file when they pass.
 
@@ -20,6 +22,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import subprocess
 import sys
 import venv
@@ -87,6 +90,39 @@ def test(args: list[str]) -> int:
     return subprocess.call([str(python), "-m", "pytest", *args], cwd=ROOT)
 
 
+def course_setting() -> tuple[str, str]:
+    """The repository URL and branch that Colab badges and set-up cells point to (from pyproject.toml)."""
+    text = (ROOT / "pyproject.toml").read_text()
+    repository = re.search(r'^Repository\s*=\s*"([^"]+)"', text, re.M)
+    branch = re.search(r'^\[tool\.course\][^\[]*?^branch\s*=\s*"([^"]+)"', text, re.M | re.S)
+    if not (repository and branch):
+        sys.exit("pyproject.toml needs [project.urls] Repository = \"...\" and [tool.course] branch = \"...\"")
+    return repository.group(1), branch.group(1)
+
+
+def lessons() -> list[str]:
+    """Names of the lessons: the folders of solutions/ that hold <name>/<name>.ipynb."""
+    return sorted(p.parent.name for p in (ROOT / "solutions").glob("*/*.ipynb") if p.stem == p.parent.name)
+
+
+def generate(args: list[str]) -> int:
+    """Stamp the Colab badge and set-up cell into solutions/, then make notebooks/ with nbgrader."""
+    python = ensure_environment(EXTRAS["test"])
+    repository, branch = course_setting()
+    names = args or lessons()
+    stamp = ("import sys; from pathlib import Path; from course_utils.colab import stamp_notebook\n"
+             "for path in sys.argv[3:]:\n"
+             "    print(('stamped ' if stamp_notebook(Path(path), sys.argv[1], sys.argv[2]) else 'unchanged ') + path)")
+    paths = [str(ROOT / "solutions" / name / f"{name}.ipynb") for name in names]
+    subprocess.run([str(python), "-c", stamp, repository, branch, *paths], check=True)
+    env = {**os.environ, "PATH": f"{python.parent}{os.pathsep}{os.environ.get('PATH', '')}"}
+    for name in names:
+        subprocess.run([str(python.parent / "nbgrader"), "generate_assignment", name, "--force",
+                        "--log-level=WARN"], cwd=ROOT, env=env, check=True)
+        print(f"generated notebooks/{name}/{name}.ipynb")
+    return 0
+
+
 def lock(args: list[str]) -> int:
     """Resolve the newest allowed versions in a scratch environment and write ``constraints.txt``."""
     import tempfile
@@ -107,7 +143,7 @@ def lock(args: list[str]) -> int:
 
 
 def main(argv: list[str]) -> int:
-    commands = {"start": start, "test": test, "lock": lock}
+    commands = {"start": start, "test": test, "generate": generate, "lock": lock}
     if not argv or argv[0] not in commands:
         print(__doc__.strip())
         return 2

@@ -34,7 +34,7 @@ def _check_labels(labels, count: int, name: str, rows: str) -> list[str]:
 
 def similarity_heatmap(query, document, query_labels: Sequence[str] | None = None,
                        document_labels: Sequence[str] | None = None, *, ax=None, title: str | None = None,
-                       cmap: str = "viridis"):
+                       cmap: str = "viridis", row_name: str = "query tokens", column_name: str = "document tokens"):
     """Heatmap of all query-token x document-token dot products, best match of each query token marked.
 
     Args:
@@ -44,6 +44,7 @@ def similarity_heatmap(query, document, query_labels: Sequence[str] | None = Non
         document_labels: ``d`` labels for the columns.
         ax: matplotlib axes to draw on (default: a new figure sized to the labels).
         title: text before the MaxSim value in the title.
+        row_name, column_name: axis titles (for comparing two documents, say which is which).
 
     Returns:
         ``(figure, axes)``. The title ends with ``MaxSim = <sum of row maxima>``;
@@ -65,8 +66,8 @@ def similarity_heatmap(query, document, query_labels: Sequence[str] | None = Non
                linewidths=1.5, label="best match of the query token")
     ax.set_xticks(range(len(cols)), cols, rotation=60, ha="right", fontsize=8)
     ax.set_yticks(range(len(rows)), rows, fontsize=8)
-    ax.set_xlabel("document tokens")
-    ax.set_ylabel("query tokens")
+    ax.set_xlabel(column_name)
+    ax.set_ylabel(row_name)
     score = float(sims.max(axis=1).sum())
     ax.set_title(f"{title + ': ' if title else ''}MaxSim = {score:.3f}")
     return fig, ax
@@ -103,6 +104,7 @@ def score_bars(scores: Mapping[str, float] | Sequence[float], labels: Sequence[s
         ax.annotate(f"{value:.3g}", (value, y), xytext=(3 if value >= 0 else -3, 0),
                     textcoords="offset points", va="center", ha="left" if value >= 0 else "right", fontsize=8)
     ax.axvline(0, color="grey", linewidth=0.8)
+    ax.margins(x=0.18)  # room for the printed values
     ax.set_xlabel(xlabel)
     ax.set_title(title)
     return fig, ax

@@ -71,8 +71,11 @@ bug language programming code list function
 
 
 def _words_from_course_data() -> list[str]:
-    """Lower-cased words of the course's passages and queries (empty if not there)."""
-    words: list[str] = []
+    """Lower-cased words of the course's example texts, passages and queries."""
+    from course_utils import data
+
+    words = re.findall(r"[a-z0-9]+", " ".join([data.EXAMPLE_QUERY, *data.EXAMPLE_DOCUMENTS,
+                                                *data.BANK_SENTENCES]).lower())
     data_dir = Path(__file__).with_name("data")
     for name in ("passages.jsonl", "queries.jsonl"):
         path = data_dir / name
@@ -223,14 +226,14 @@ def _dense_model(path: Path, dim: int = 384) -> None:
 def _colbert_model(path: Path, dim: int = 128) -> None:
     """input_ids, attention_mask -> (b, s, dim) unit-length token vectors.
 
-    vector = normalise(hash(token) + 0.35 * mean of hash2(tokens of the text)
+    vector = normalise(hash(token) + 1.5 * mean of hash2(tokens of the text)
     + 0.15 * hash3(position)). The text mean makes vectors contextual; the
     position term keeps the [MASK] padding rows of a query distinct.
     """
     from onnx import helper, numpy_helper
 
     graph: list = []
-    inits: list = [numpy_helper.from_array(np.array(0.35, np.float32), "w_context"),
+    inits: list = [numpy_helper.from_array(np.array(1.5, np.float32), "w_context"),
                    numpy_helper.from_array(np.array(0.15, np.float32), "w_position"),
                    numpy_helper.from_array(np.array(1, np.int64), "seq_axis"),
                    numpy_helper.from_array(np.array(1_000_003, np.int64), "pos_offset")]

@@ -55,6 +55,7 @@ def prepared_notebook(path: Path, expected: dict[str, list] | None = None):
                 raise LookupError(f"{path}: a cell tagged {CHECK_TAG} has no recorded output "
                                   f"(source starts {cell.source[:60]!r}); run `python -m tests.record_outputs`")
             cell.outputs = [nbformat.from_dict(output) for output in expected[key]]
+            cell.execution_count = 1  # nbval compares only cells that were run
     return nb
 
 

@@ -1,0 +1,127 @@
+"""``check``: the comparison every graded test cell uses, with a message that teaches.
+
+A test cell reads like this::
+
+    check(maxsim_loops(Q_small, D_small), 1.5, "add up each query token's best dot product")
+
+When the answer is right, nothing is printed (graded cells must stay silent);
+when it is wrong, the student reads one sentence: what was expected, what their
+code returned, and the hint.
+
+The instructor's ``grade`` command does not trust this function, nor anything
+else in the student's kernel: it re-evaluates the first argument of every
+``check(...)`` of the course's own test cells in a fresh kernel, sends the
+value out as plain data, and compares it with :func:`compare` in its own process,
+where the expected values never enter the student's kernel.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+
+#: Default tolerance for numbers: |actual - expected| <= TOLERANCE * max(1, |expected|).
+TOLERANCE = 1e-5
+
+
+def plain(value):
+    """``value`` as plain Python data (numbers, str, bool, None, lists, dicts), for comparison and transport.
+
+    numpy arrays and scalars become lists and numbers, tuples become lists.
+    Anything else is returned as its ``repr`` in a ``{"__repr__": ...}`` dict, so
+    that it compares unequal to every expected value.
+    """
+    if value is None or isinstance(value, (bool, str)):
+        return value
+    if isinstance(value, int):
+        return int(value)
+    if isinstance(value, float):
+        return float(value)
+    module = type(value).__module__
+    if module == "numpy":
+        if hasattr(value, "tolist"):
+            return plain(value.tolist())
+    if isinstance(value, (list, tuple)):
+        return [plain(item) for item in value]
+    if isinstance(value, Mapping):
+        return {str(key): plain(item) for key, item in value.items()}
+    return {"__repr__": repr(value)[:200]}
+
+
+def _short(value, width: int = 120) -> str:
+    text = repr(value)
+    return text if len(text) <= width else text[: width - 3] + "..."
+
+
+def _describe(value) -> str:
+    if isinstance(value, bool):
+        return "a bool"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return f"a list of {len(value)}"
+    if isinstance(value, dict):
+        return "a dict" if "__repr__" not in value else f"an object {value['__repr__']}"
+    return "None" if value is None else type(value).__name__
+
+
+def compare(actual, expected, tolerance: float = TOLERANCE, where: str = "") -> str | None:
+    """Why plain value ``actual`` differs from ``expected``, or None when they agree.
+
+    Numbers agree within ``tolerance`` (relative, at least absolute); bools only
+    with bools; lists element by element (same length); dicts key by key.
+    """
+    at = f" at {where}" if where else ""
+    if isinstance(expected, bool) or expected is None or isinstance(expected, str):
+        if isinstance(actual, type(expected)) and actual == expected:
+            return None
+        return f"expected {_short(expected)}{at}, got {_short(actual)}"
+    if isinstance(expected, (int, float)):
+        if isinstance(actual, bool) or not isinstance(actual, (int, float)):
+            return f"expected a number{at}, got {_describe(actual)}"
+        if math.isnan(actual) or abs(actual - expected) > tolerance * max(1.0, abs(expected)):
+            return f"expected {expected!r}{at}, got {actual!r}"
+        return None
+    if isinstance(expected, list):
+        if not isinstance(actual, list):
+            return f"expected a list of {len(expected)}{at}, got {_describe(actual)}"
+        if len(actual) != len(expected):
+            return f"expected {len(expected)} items{at}, got {len(actual)}"
+        for index, (a, e) in enumerate(zip(actual, expected)):
+            problem = compare(a, e, tolerance, f"{where}[{index}]")
+            if problem:
+                return problem
+        return None
+    if isinstance(expected, dict):
+        if not isinstance(actual, dict) or "__repr__" in actual:
+            return f"expected a dict{at}, got {_describe(actual)}"
+        if set(actual) != set(expected):
+            return f"expected the keys {sorted(expected)}{at}, got {sorted(actual)}"
+        for key in expected:
+            problem = compare(actual[key], expected[key], tolerance, f"{where}[{key!r}]")
+            if problem:
+                return problem
+        return None
+    raise TypeError(f"expected values must be plain data, not {type(expected).__name__}")
+
+
+def check(actual, expected, hint: str = "", *, tolerance: float = TOLERANCE) -> None:
+    """Pass silently when ``actual`` equals ``expected``; otherwise explain in one sentence.
+
+    Args:
+        actual: what the student's code returned (numbers, arrays, lists, ...).
+        expected: the right answer, as plain data (numbers, lists, dicts, str, bool).
+        hint: what to look at when the answer is wrong.
+        tolerance: relative tolerance for numbers (absolute below 1).
+
+    Raises:
+        AssertionError: ``Not yet: expected ..., got .... Hint: ...``.
+    """
+    problem = compare(plain(actual), plain(expected), tolerance)
+    if problem:
+        message = f"Not yet: {problem}."
+        if hint:
+            message += f" Hint: {hint}"
+        raise AssertionError(message)

@@ -1,0 +1,358 @@
+"""Storing and searching the course's vectors with Qdrant.
+
+- :func:`connect` opens a ``QdrantClient``: a Qdrant server or cluster when the
+  environment variable ``QDRANT_URL`` is set (with ``QDRANT_API_KEY`` if set),
+  otherwise Qdrant's embedded local mode, in memory or in a folder. It prints which.
+- :func:`create_course_collection` makes the course's collection layout: one point per
+  document with two named vectors,
+
+  - ``"dense"``: one 384-d vector (cosine), for fast first-stage retrieval;
+  - ``"colbert"``: a multivector, one 128-d row per token, compared with MaxSim
+    (dot product per token pair), without an HNSW index: it only reranks candidates.
+
+- :func:`to_points` and :func:`upload_points` turn fastembed's outputs into points and store them.
+- :class:`EdgeMaxSimIndex` runs the Qdrant engine itself (Qdrant Edge, in-process)
+  as an exact MaxSim reference: ``search(Q)`` gives the document ids and scores it ranks.
+
+A rerank query in a lesson looks like this::
+
+    client.query_points(name, prefetch=models.Prefetch(query=dense_query, using="dense", limit=100),
+                        query=colbert_query, using="colbert", limit=10)
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import threading
+import uuid
+from collections import Counter
+from collections.abc import Sequence
+
+import numpy as np
+import qdrant_edge as edge
+from qdrant_client import QdrantClient, models
+
+from course_utils.maxsim import PackedCorpus, as_token_vectors
+from course_utils.models import COLBERT_DIM, DENSE_DIM
+
+#: Names of the two vectors each point of a course collection has.
+DENSE_VECTOR = "dense"
+COLBERT_VECTOR = "colbert"
+
+
+# ----- connecting -----------------------------------------------------------------------------
+
+def describe_connection(client: QdrantClient) -> str:
+    """Where ``client`` keeps its data, in words, e.g. ``"the Qdrant server at http://localhost:6333"``."""
+    options = client.init_options
+    location = options.get("location")
+    url = options.get("url") or (location if location not in (None, ":memory:") else None)
+    if url:
+        return f"the Qdrant server at {url}"
+    if options.get("host"):
+        return f"the Qdrant server at {options['host']}:{options.get('port')}"
+    if options.get("path"):
+        return f"Qdrant's embedded local mode (stored in {options['path']})"
+    return "Qdrant's embedded local mode (in memory)"
+
+
+def _first_answer(client: QdrantClient, timeout: float) -> BaseException | None:
+    """Ask the server for its collections; the error it raised, None if it answered.
+
+    The question runs in a background thread that is given up after ``timeout``
+    seconds, so no network problem (a host that never answers, slow DNS) can block.
+    """
+    outcome: list[BaseException | None] = []
+
+    def ask() -> None:
+        try:
+            client.get_collections()
+            outcome.append(None)
+        except Exception as error:  # noqa: BLE001 - reported to the caller
+            outcome.append(error)
+
+    thread = threading.Thread(target=ask, daemon=True)
+    thread.start()
+    thread.join(timeout)
+    return outcome[0] if outcome else TimeoutError(f"no answer within {timeout:g} s")
+
+
+def _connect_to_server(url: str, api_key: str | None, timeout: float) -> QdrantClient:
+    """A client for the server at ``url``, checked to answer within ``timeout`` seconds."""
+    import httpx  # qdrant-client talks to servers through it
+
+    try:
+        # check_compatibility=False: that check would warn later, from a thread, in some other cell
+        client = QdrantClient(url=url, api_key=api_key, timeout=timeout, check_compatibility=False)
+    except Exception as error:  # noqa: BLE001 - an unknown scheme, a malformed host...
+        raise ConnectionError(f"QDRANT_URL={url!r} is not an address qdrant-client can use ({error}); "
+                              "correct it (e.g. http://localhost:6333), or unset it to use Qdrant's "
+                              "embedded local mode") from error
+    error = _first_answer(client, timeout)
+    if error is None:
+        return client
+    client.close()
+    cause = getattr(error, "source", None) or error  # qdrant-client wraps httpx's errors
+    status = getattr(error, "status_code", None)
+    if status in (401, 403):
+        what = f"it refused the request (HTTP {status}): check QDRANT_API_KEY"
+    elif isinstance(cause, (TimeoutError, httpx.TimeoutException)):
+        what = f"it did not answer within {timeout:g} seconds"
+    elif isinstance(cause, httpx.ConnectError):
+        what = f"could not connect ({cause})"
+    else:
+        what = f"the request failed: {cause!r}"
+    raise ConnectionError(
+        f"Cannot use the Qdrant server at {url} (from the environment variable QDRANT_URL): {what}.\n"
+        "To fix it, do one of these:\n"
+        "  1. start the server (for example `docker run -p 6333:6333 qdrant/qdrant`) and run this again;\n"
+        "  2. correct QDRANT_URL (and QDRANT_API_KEY) if they point to the wrong place;\n"
+        "  3. unset QDRANT_URL to use Qdrant's embedded local mode, which needs no server.") from error
+
+
+def connect(path: str | os.PathLike | None = None, *, timeout: float = 5.0) -> QdrantClient:
+    """Open a Qdrant client: a server if ``QDRANT_URL`` is set, else the embedded local mode.
+
+    Prints one line saying which was chosen.
+
+    Args:
+        path: folder for the embedded local mode to store collections in (they
+            persist across restarts); None keeps them in memory. Ignored with a server.
+        timeout: seconds the server has to answer a first request (also the
+            client's timeout for every later request to it).
+
+    Returns:
+        a ``QdrantClient``; both kinds answer the same calls.
+
+    Raises:
+        ConnectionError: ``QDRANT_URL`` is set but is not a usable address, or the
+            server there does not answer within ``timeout`` seconds, or refuses the
+            API key; the message names the URL and what to do.
+    """
+    url = os.environ.get("QDRANT_URL", "").strip()
+    if url:
+        client = _connect_to_server(url, os.environ.get("QDRANT_API_KEY") or None, timeout)
+    elif path is not None:
+        client = QdrantClient(path=str(path))
+    else:
+        client = QdrantClient(":memory:")
+    hint = "" if url else "; set QDRANT_URL to use a server"
+    print(f"Using {describe_connection(client)}{hint}.")
+    return client
+
+
+# ----- the course's collection ----------------------------------------------------------------
+
+def course_vectors_config(dense_dim: int = DENSE_DIM,
+                          colbert_dim: int = COLBERT_DIM) -> dict[str, models.VectorParams]:
+    """The named vectors of a course collection.
+
+    Returns:
+        ``{"dense": cosine, size dense_dim; "colbert": MaxSim multivector of dot products,
+        size colbert_dim per token, HNSW off (m=0): it is used to rerank, not to search)}``.
+    """
+    return {
+        DENSE_VECTOR: models.VectorParams(size=dense_dim, distance=models.Distance.COSINE),
+        COLBERT_VECTOR: models.VectorParams(
+            size=colbert_dim,
+            distance=models.Distance.DOT,
+            multivector_config=models.MultiVectorConfig(comparator=models.MultiVectorComparator.MAX_SIM),
+            hnsw_config=models.HnswConfigDiff(m=0),
+        ),
+    }
+
+
+def create_course_collection(client: QdrantClient, name: str, *, dense_dim: int = DENSE_DIM,
+                             colbert_dim: int = COLBERT_DIM, replace: bool = True) -> None:
+    """Create the collection ``name`` with :func:`course_vectors_config`.
+
+    Args:
+        replace: delete an existing collection of that name first (so a lesson cell
+            can be run again); with False, an existing collection raises ``ValueError``.
+    """
+    if client.collection_exists(name):
+        if not replace:
+            raise ValueError(f"a collection named {name!r} already exists; pass replace=True to recreate it")
+        client.delete_collection(name)
+    client.create_collection(name, vectors_config=course_vectors_config(dense_dim, colbert_dim))
+
+
+def _as_point_id(value, index: int) -> int | str:
+    """A point id as Qdrant takes it: a non-negative int, or a UUID string."""
+    if isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_)) and value >= 0:
+        return int(value)
+    if isinstance(value, str):
+        try:
+            return str(uuid.UUID(value))
+        except ValueError:
+            pass
+    raise ValueError(f"ids[{index}] is {value!r}: a point id must be a non-negative whole number or a UUID string")
+
+
+def _as_dense_rows(dense_vectors) -> np.ndarray:
+    """``dense_vectors`` (an array or a list of vectors) as one float32 array."""
+    rows = dense_vectors if isinstance(dense_vectors, np.ndarray) else list(dense_vectors)
+    try:
+        return np.asarray(rows, dtype=np.float32)
+    except (TypeError, ValueError) as error:  # vectors of different sizes, or not numbers
+        raise ValueError(f"dense_vectors must be one vector per document, all of the same size: {error}") from None
+
+
+def to_points(ids: Sequence, dense_vectors, colbert_vectors: Sequence, payloads: Sequence[dict] | None = None, *,
+              dense_dim: int = DENSE_DIM, colbert_dim: int = COLBERT_DIM) -> list[models.PointStruct]:
+    """One point per document, from fastembed's outputs.
+
+    Args:
+        ids: ``n`` distinct ids (non-negative ints or UUID strings).
+        dense_vectors: ``(n, dense_dim)`` array, or ``n`` vectors of ``dense_dim``
+            (``list(TextEmbedding(...).embed(texts))``).
+        colbert_vectors: ``n`` arrays of shape ``(d_k, colbert_dim)``
+            (``list(LateInteractionTextEmbedding(...).passage_embed(texts))``).
+        payloads: ``n`` dicts stored with the points (e.g. ``{"text": ...}``), or None.
+
+    Returns:
+        ``n`` ``PointStruct``; point ``k`` has ``vector={"dense": dense_vectors[k],
+        "colbert": colbert_vectors[k]}`` as lists of floats and ``payload=payloads[k]``.
+
+    Raises:
+        ValueError: the inputs have different lengths, an id is repeated or invalid,
+            or a vector has the wrong shape, is empty or not finite (the argument is named).
+    """
+    ids, colbert_vectors = list(ids), list(colbert_vectors)
+    n = len(ids)
+    if n == 0:
+        raise ValueError("ids is empty: give at least one document")
+    dense = _as_dense_rows(dense_vectors)
+    if dense.ndim != 2:
+        raise ValueError(f"dense_vectors must be 2-D (documents, {dense_dim}), got shape {dense.shape}")
+    lengths = {"dense_vectors": len(dense), "colbert_vectors": len(colbert_vectors)}
+    if payloads is not None:
+        lengths["payloads"] = len(payloads)
+    wrong = {key: count for key, count in lengths.items() if count != n}
+    if wrong:
+        raise ValueError(f"ids has {n} entries but " + ", ".join(f"{key} has {count}" for key, count in wrong.items())
+                         + ": give one of each per document")
+    if dense.shape[1] != dense_dim:
+        raise ValueError(f"dense_vectors has vectors of size {dense.shape[1]}, but {dense_dim} was expected "
+                         f"(shape {dense.shape})")
+    if not np.isfinite(dense).all():
+        raise ValueError("dense_vectors contains NaN or infinity")
+    point_ids = [_as_point_id(value, k) for k, value in enumerate(ids)]
+    repeated = [str(i) for i, count in Counter(point_ids).items() if count > 1]
+    if repeated:
+        raise ValueError(f"ids must be distinct (a repeated id overwrites a point); repeated: {', '.join(repeated)}")
+    colbert = [as_token_vectors(c, f"colbert_vectors[{k}]", colbert_dim) for k, c in enumerate(colbert_vectors)]
+    return [models.PointStruct(id=point_ids[k],
+                               vector={DENSE_VECTOR: dense[k].tolist(), COLBERT_VECTOR: colbert[k].tolist()},
+                               payload=None if payloads is None else payloads[k])
+            for k in range(n)]
+
+
+def upload_points(client: QdrantClient, name: str, points: Sequence[models.PointStruct], *,
+                  batch_size: int = 64, progress: bool = True) -> int:
+    """Upsert ``points`` into collection ``name``, ``batch_size`` at a time, with a progress bar.
+
+    Returns:
+        the number of points sent.
+    """
+    from tqdm.auto import tqdm
+
+    points = list(points)
+    with tqdm(total=len(points), desc=f"Uploading to {name}", unit="point", disable=not progress) as bar:
+        for start in range(0, len(points), batch_size):
+            batch = points[start:start + batch_size]
+            client.upsert(name, points=batch, wait=True)
+            bar.update(len(batch))
+    return len(points)
+
+
+# ----- Qdrant Edge: the engine's own MaxSim, in-process ---------------------------------------
+
+class EdgeMaxSimIndex:
+    """Documents' token vectors in an in-process Qdrant Edge shard, searched exactly with MaxSim.
+
+    The shard lives in a temporary folder that :meth:`close` (or leaving a ``with``
+    block) deletes. Document ``k`` is stored as point id ``k``::
+
+        with EdgeMaxSimIndex(documents) as index:
+            ids, scores = index.search(query, k=10)
+
+    Args:
+        documents: ``n`` arrays of shape ``(d_k, dim)`` (or a ``PackedCorpus``).
+        batch_size: documents sent to the shard per update.
+
+    Raises:
+        ValueError: as ``PackedCorpus.from_documents`` (empty, wrong shape, NaN...).
+            Edge itself would store NaN without complaint.
+    """
+
+    def __init__(self, documents, *, batch_size: int = 256):
+        corpus = PackedCorpus.from_documents(documents)
+        self.dim, self.size = corpus.dim, len(corpus)
+        self.folder = tempfile.mkdtemp(prefix="course-qdrant-edge-")
+        try:
+            self.shard = edge.EdgeShard.create(self.folder, self._config(self.dim))
+            for start in range(0, self.size, batch_size):
+                points = [edge.Point(k, {COLBERT_VECTOR: corpus.document(k)})
+                          for k in range(start, min(start + batch_size, self.size))]
+                self.shard.update(edge.UpdateOperation.upsert_points(points))
+        except BaseException:
+            shutil.rmtree(self.folder, ignore_errors=True)
+            raise
+
+    @staticmethod
+    def _config(dim: int) -> edge.EdgeConfig:
+        """A shard with one multivector, ``"colbert"``: MaxSim of dot products, no HNSW graph."""
+        colbert = edge.EdgeVectorParams(
+            size=dim,
+            distance=edge.Distance.Dot,  # Cosine would normalise the stored vectors
+            multivector_config=edge.MultiVectorConfig(edge.MultiVectorComparator.MaxSim),
+            hnsw_config=edge.HnswIndexConfig(m=0, ef_construct=100, full_scan_threshold=10_000),
+        )
+        return edge.EdgeConfig(vectors={COLBERT_VECTOR: colbert}, wal_enabled=False)
+
+    def search(self, query, k: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """The ``k`` documents (default: all) with the highest MaxSim, by exact search.
+
+        Args:
+            query: ``(q, dim)`` token vectors.
+
+        Returns:
+            ``(ids, scores)``: int64 ``(k,)`` document indices, best first, and float32 ``(k,)``
+            scores with ``scores[i] = maxsim(query, documents[ids[i]])`` as Qdrant computes it.
+            Edge orders tied scores arbitrarily (not by id).
+        """
+        q = as_token_vectors(query, "query", self.dim)
+        limit = self.size if k is None else k
+        if not isinstance(limit, (int, np.integer)) or limit < 1:
+            raise ValueError(f"k must be a positive whole number, got {k!r}")
+        request = edge.QueryRequest(limit=int(limit), query=edge.Query.Nearest(q, using=COLBERT_VECTOR),
+                                    params=edge.SearchParams(exact=True))
+        hits = self.shard.query(request)
+        return (np.array([hit.id for hit in hits], dtype=np.int64),
+                np.array([hit.score for hit in hits], dtype=np.float32))
+
+    def scores(self, query) -> np.ndarray:
+        """float32 ``(n,)`` array ``r`` with ``r[k] = maxsim(query, documents[k])`` as Qdrant computes it."""
+        ids, scores = self.search(query)
+        out = np.empty(self.size, dtype=np.float32)
+        out[ids] = scores
+        return out
+
+    def close(self) -> None:
+        """Close the shard and delete its folder (safe to call twice)."""
+        if getattr(self, "shard", None) is not None:
+            self.shard.close()
+            self.shard = None
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+    def __enter__(self) -> "EdgeMaxSimIndex":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"EdgeMaxSimIndex({self.size} documents, dim {self.dim}, folder {self.folder})"
