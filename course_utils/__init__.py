@@ -13,6 +13,7 @@ Modules, one idea each; lessons import the few names they need from them::
 - ``models``: the course's model names, the model cache, ``prefetch`` and the model check;
 - ``data``: the running example and the course corpus;
 - ``metrics``: recall@k, precision@k, MRR@k, nDCG@k;
+- ``qdrant``: connecting to Qdrant (embedded or a server), the course's collection layout, Qdrant Edge;
 - ``standins``: the offline stand-in models used by the tests and by grading.
 
 The command line is ``python -m course_utils --help``.

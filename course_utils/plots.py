@@ -94,7 +94,7 @@ def score_bars(scores: Mapping[str, float] | Sequence[float], labels: Sequence[s
         raise ValueError("scores must hold at least one number")
     if not np.isfinite(values).all():
         raise ValueError("scores contains NaN or infinity")
-    fig, ax = _figure_and_axes(ax, (6.5, 0.5 * len(values) + 1.2))
+    fig, ax = _figure_and_axes(ax, (6.5, (0.5 if len(values) <= 8 else 0.26) * len(values) + 1.2))
     colours = ["tab:orange" if i == values.argmax() else "tab:blue" for i in range(len(values))]
     positions = np.arange(len(values))
     ax.barh(positions, values, color=colours)
