@@ -1,8 +1,9 @@
 """Record the expected outputs of the notebook cells tagged ``nbval-check-output``.
 
-Run ``.venv/bin/python -m tests.record_outputs`` after changing such a cell. It
-executes every lesson in ``solutions/`` with the offline stand-in models and
-stores the outputs of the tagged cells in ``tests/expected_outputs.json``
+Run ``.venv/bin/python -m tests.record_outputs [lesson ...]`` after changing such
+a cell. It executes the lessons in ``solutions/`` (all, or the ones named) with
+the offline stand-in models and stores the outputs of the tagged cells in
+``tests/expected_outputs.json`` (naming lessons updates their records only)
 (see ``tests/notebook_items.py``). Only cells whose output does not depend on a
 model may carry the tag: the tests compare them with the real models too.
 """
@@ -10,13 +11,14 @@ model may carry the tag: the tests compare them with the real models too.
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import nbformat
 from nbclient import NotebookClient
 
 from course_utils.standins import standin_models
-from tests.notebook_items import CHECK_TAG, EXPECTED_OUTPUTS, source_key
+from tests.notebook_items import CHECK_TAG, EXPECTED_OUTPUTS, load_expected, source_key
 
 ROOT = Path(__file__).resolve().parent.parent
 _KEPT = ("output_type", "name", "text", "data")
@@ -37,10 +39,15 @@ def recorded_outputs(path: Path) -> dict[str, list]:
     return found
 
 
-def main() -> None:
-    expected = {}
+def main(lessons: list[str]) -> None:
+    paths = sorted((ROOT / "solutions").glob("*/*.ipynb"))
+    if lessons:
+        paths = [p for p in paths if p.parent.name in lessons]
+        if len(paths) != len(set(lessons)):
+            raise SystemExit(f"unknown lesson among {lessons}; lessons are the folders of solutions/")
+    expected = load_expected() if lessons else {}
     with standin_models():
-        for path in sorted((ROOT / "solutions").glob("*/*.ipynb")):
+        for path in paths:
             expected.update(recorded_outputs(path))
             print(f"recorded {path.relative_to(ROOT)}")
     EXPECTED_OUTPUTS.write_text(json.dumps(expected, indent=1, sort_keys=True) + "\n")
@@ -48,4 +55,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1:])

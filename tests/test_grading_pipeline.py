@@ -65,3 +65,12 @@ def test_notebooks_are_committed_without_outputs():
         for cell in nb.read(path).cells:
             if cell.cell_type == "code":
                 assert not cell.outputs and cell.execution_count is None, f"{path} has outputs"
+
+
+def test_every_recorded_output_belongs_to_a_tagged_cell():
+    from tests.notebook_items import CHECK_TAG, load_expected, source_key
+
+    used = {source_key(cell.source) for path in gs.ROOT.glob("solutions/*/*.ipynb") for cell in nb.read(path).cells
+            if cell.cell_type == "code" and CHECK_TAG in cell.metadata.get("tags", [])}
+    stale = set(load_expected()) - used
+    assert not stale, f"{len(stale)} recorded outputs belong to no cell: run `python -m tests.record_outputs`"
