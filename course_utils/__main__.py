@@ -27,6 +27,12 @@ def _doctor(args: argparse.Namespace) -> int:
     return doctor.run(timeout=args.timeout)
 
 
+def _grade(args: argparse.Namespace) -> int:
+    from course_utils.grading.command import run_command
+
+    return run_command(args)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m course_utils", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True, metavar="command")
@@ -38,6 +44,22 @@ def main(argv: list[str] | None = None) -> int:
     doctor = commands.add_parser("doctor", help="report what is installed and cached, and how to fix problems")
     doctor.add_argument("--timeout", type=float, default=1.5, help="seconds to wait for the model hub")
     doctor.set_defaults(handler=_doctor)
+
+    grade = commands.add_parser(
+        "grade", help="grade a folder of submissions with nbgrader: gradebook, feedback, grades.csv",
+        description="Grade every student's notebook of one lesson. SUBMISSIONS is a folder with one folder per "
+                    "student, a flat folder downloaded from a learning management system (files named "
+                    "<anything>_<student>_attempt_<timestamp>_<file>.ipynb), or a zip file of either.")
+    grade.add_argument("lesson", help="the lesson's name, a folder of solutions/ (e.g. 01-late-interaction-basics)")
+    grade.add_argument("submissions", help="folder or zip file of the students' notebooks")
+    grade.add_argument("--course", default=".", help="the course directory (default: the current folder)")
+    grade.add_argument("--jobs", type=int, default=None, help="notebooks graded at once (default: the cores)")
+    grade.add_argument("--timeout", type=int, default=60, help="seconds a cell may run (default: 60)")
+    grade.add_argument("--regrade", action="store_true", help="grade again submissions that did not change")
+    grade.add_argument("--real-models", action="store_true",
+                       help="run with the real models (default: offline stand-ins; graded checks never use a "
+                            "model's output, so the scores are the same)")
+    grade.set_defaults(handler=_grade)
 
     args = parser.parse_args(argv)
     return args.handler(args)

@@ -9,16 +9,24 @@ when it is wrong, the student reads one sentence: what was expected, what their
 code returned, and the hint.
 
 The instructor's ``grade`` command does not trust this function, nor anything
-else in the student's kernel: it re-evaluates the first argument of every
-``check(...)`` of the course's own test cells in a fresh kernel, sends the
-value out as plain data, and compares it with :func:`compare` in its own process,
-where the expected values never enter the student's kernel.
+else in the student's kernel. It runs the test cells with the expected values
+of hidden checks removed and an id added to every check; ``check`` then only
+writes the value it was given, as plain data, to the file named by the
+environment variable ``COURSE_CHECK_LOG``, and the grader compares it with
+:func:`compare` in its own process. Expected values that are never in the
+kernel cannot be read or faked there.
 """
 
 from __future__ import annotations
 
+import json
 import math
+import os
 from collections.abc import Mapping
+
+#: Environment variable naming the file a grading run collects checked values in.
+LOG_VARIABLE = "COURSE_CHECK_LOG"
+_NOT_GIVEN = object()
 
 #: Default tolerance for numbers: |actual - expected| <= TOLERANCE * max(1, |expected|).
 TOLERANCE = 1e-5
@@ -107,18 +115,27 @@ def compare(actual, expected, tolerance: float = TOLERANCE, where: str = "") -> 
     raise TypeError(f"expected values must be plain data, not {type(expected).__name__}")
 
 
-def check(actual, expected, hint: str = "", *, tolerance: float = TOLERANCE) -> None:
+def check(actual, expected=_NOT_GIVEN, hint: str = "", *, tolerance: float = TOLERANCE,
+          check_id: str | None = None) -> None:
     """Pass silently when ``actual`` equals ``expected``; otherwise explain in one sentence.
 
     Args:
         actual: what the student's code returned (numbers, arrays, lists, ...).
         expected: the right answer, as plain data (numbers, lists, dicts, str, bool).
+            Left out only by the grader, for hidden checks it compares itself.
         hint: what to look at when the answer is wrong.
         tolerance: relative tolerance for numbers (absolute below 1).
+        check_id: set by the grader: where to file ``actual`` in the grading log.
 
     Raises:
         AssertionError: ``Not yet: expected ..., got .... Hint: ...``.
     """
+    log = os.environ.get(LOG_VARIABLE)
+    if log and check_id:
+        with open(log, "a", encoding="utf-8") as file:
+            file.write(json.dumps({"check": check_id, "value": plain(actual)}) + "\n")
+    if expected is _NOT_GIVEN:
+        return
     problem = compare(plain(actual), plain(expected), tolerance)
     if problem:
         message = f"Not yet: {problem}."

@@ -3,7 +3,21 @@
 The repository URL and branch live in ``pyproject.toml`` (``[project.urls]
 Repository`` and ``[tool.course] branch``). ``python3 course.py generate``
 stamps them into every source notebook with :func:`stamp_notebook` before
-nbgrader makes the student versions, and a test fails if any notebook disagrees.
+nbgrader makes the student versions, and a test (``tests/test_colab.py``) fails
+if any notebook disagrees.
+
+A course that forks the repository points its badges and set-up cells at the
+fork by editing those two settings, running ``python3 course.py generate`` and
+committing ``solutions/`` and ``notebooks/``; the badges then open the fork's
+notebooks in Colab and the set-up cells install the fork's ``course_utils``.
+
+On Colab the set-up cell installs the course package with pip from that
+repository, quietly, and only what Colab lacks: ``--upgrade-strategy
+only-if-needed`` keeps every package Colab already has (numpy, matplotlib, ...)
+whenever its version satisfies the course. Everywhere, it then runs the model
+check. Whether it runs on Colab is decided by the same test as
+:func:`course_utils.environment.on_colab`, written out in the cell because the
+cell runs before the course package is installed.
 """
 
 from __future__ import annotations
@@ -11,9 +25,15 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from course_utils.environment import COLAB_MODULE
+
 SETUP_CELL_ID = "course-setup"
 BADGE_IMAGE = "https://colab.research.google.com/assets/colab-badge.svg"
 _BADGE = re.compile(r"\[!\[Open In Colab\]\([^)]*\)\]\([^)]*\)")
+
+#: Distribution name of the course package (what pip installs) and its import name.
+DISTRIBUTION = "course-utils"
+PACKAGE = "course_utils"
 
 SETUP_TEMPLATE = '''\
 # Set-up: run this cell first. On Google Colab it installs the course package (once per
@@ -22,11 +42,16 @@ SETUP_TEMPLATE = '''\
 COURSE_REPOSITORY = "{repository}"
 COURSE_BRANCH = "{branch}"
 import importlib.util, subprocess, sys
-ON_COLAB = importlib.util.find_spec("google.colab") is not None
-if ON_COLAB and importlib.util.find_spec("course_utils") is None:
-    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--upgrade-strategy", "only-if-needed",
-                    f"course-utils @ git+{{COURSE_REPOSITORY}}@{{COURSE_BRANCH}}"], check=True)
-from course_utils.models import check_models
+ON_COLAB = importlib.util.find_spec("{colab_module}") is not None
+if ON_COLAB and importlib.util.find_spec("{package}") is None:
+    print("Installing the course package (a minute or so) ...")
+    pip = subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--upgrade-strategy", "only-if-needed",
+                          f"{distribution} @ git+{{COURSE_REPOSITORY}}@{{COURSE_BRANCH}}"],
+                         capture_output=True, text=True)
+    if pip.returncode != 0:
+        raise RuntimeError("Installing the course package failed. pip said:\\n" + pip.stderr + pip.stdout)
+    importlib.invalidate_caches()
+from {package}.models import check_models
 check_models()'''
 
 
@@ -40,15 +65,25 @@ def github_path(repository: str) -> str:
 
 def badge_markdown(repository: str, branch: str, lesson: str) -> str:
     """Markdown of the badge that opens ``notebooks/<lesson>/<lesson>.ipynb`` of ``branch`` in Colab."""
+    check_branch(branch)
     url = (f"https://colab.research.google.com/github/{github_path(repository)}/blob/{branch}"
            f"/notebooks/{lesson}/{lesson}.ipynb")
     return f"[![Open In Colab]({BADGE_IMAGE})]({url})"
 
 
+def check_branch(branch: str) -> str:
+    """``branch`` if it is a plain git branch or tag name; ValueError otherwise."""
+    if not re.fullmatch(r"[\w][\w./-]*", branch) or ".." in branch or branch.endswith((".", "/", ".lock")):
+        raise ValueError(f"branch must be a plain git branch or tag name, got {branch!r}")
+    return branch
+
+
 def setup_cell_source(repository: str, branch: str) -> str:
-    """Source of the first code cell of every lesson."""
+    """Source of the first code cell of every lesson (ValueError for a bad repository or branch)."""
     github_path(repository)
-    return SETUP_TEMPLATE.format(repository=repository, branch=branch)
+    check_branch(branch)
+    return SETUP_TEMPLATE.format(repository=repository, branch=branch, colab_module=COLAB_MODULE,
+                                 package=PACKAGE, distribution=DISTRIBUTION)
 
 
 def stamp_problems(notebook, repository: str, branch: str, lesson: str) -> list[str]:

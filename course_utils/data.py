@@ -81,3 +81,35 @@ def load_corpus() -> Corpus:
         queries={q["id"]: q["text"] for q in queries},
         qrels=qrels,
     )
+
+
+def random_token_vectors(n_documents: int, *, min_tokens: int = 20, max_tokens: int = 200, dim: int = 128,
+                         seed: int = 0) -> list:
+    """Random stand-ins for a corpus's ColBERT vectors, for timing (their scores mean nothing).
+
+    Args:
+        n_documents: how many documents.
+        min_tokens, max_tokens: each document gets a number of tokens drawn uniformly
+            from ``min_tokens..max_tokens`` (both included).
+        dim: size of each token vector.
+        seed: the same seed gives the same vectors.
+
+    Returns:
+        a list of ``n_documents`` float32 arrays of shape ``(d_k, dim)`` whose rows have
+        length 1, like the list ``passage_embed`` yields.
+
+    Raises:
+        ValueError: ``n_documents`` < 0, ``min_tokens`` < 1, ``max_tokens`` < ``min_tokens`` or ``dim`` < 1.
+    """
+    import numpy as np
+
+    if n_documents < 0 or min_tokens < 1 or max_tokens < min_tokens or dim < 1:
+        raise ValueError(f"need n_documents >= 0, 1 <= min_tokens <= max_tokens and dim >= 1; got "
+                         f"n_documents={n_documents}, min_tokens={min_tokens}, max_tokens={max_tokens}, dim={dim}")
+    rng = np.random.default_rng(seed)
+    lengths = rng.integers(min_tokens, max_tokens + 1, size=n_documents)
+    vectors = rng.standard_normal((int(lengths.sum()), dim), dtype=np.float32)
+    for start in range(0, len(vectors), 1 << 16):  # in blocks: no temporary as large as the corpus
+        block = vectors[start:start + (1 << 16)]
+        block /= np.sqrt(np.einsum("ij,ij->i", block, block))[:, None]
+    return np.split(vectors, np.cumsum(lengths)[:-1]) if n_documents else []

@@ -32,28 +32,51 @@ class Report:
         self.problems.append(text)
 
 
+#: Packages the lessons import: without one of them a lesson stops.
+LESSON_PACKAGES = ("course-utils", "fastembed", "numpy", "matplotlib", "qdrant-client")
+#: Packages for running the course locally in JupyterLab; Colab brings its own notebook.
+LOCAL_PACKAGES = ("jupyterlab", "nbgrader", "ipykernel")
+
+
 def build_report(timeout: float = 1.5) -> Report:
     """Collect the report; takes at most about ``timeout`` seconds of network waiting."""
     report = Report()
+    colab = environment.on_colab()
     version = platform.python_version()
     report.add("Python", f"{version} ({sys.executable})")
     if sys.version_info[:2] < MIN_PYTHON:
-        report.problem(f"Python {version} is too old: the course needs Python "
-                       f"{'.'.join(map(str, MIN_PYTHON))} or newer. Install a newer Python and start again.")
-    colab = environment.on_colab()
-    report.add("Running on Colab", "yes" if colab else "no (local Jupyter or terminal)")
+        needed = ".".join(map(str, MIN_PYTHON))
+        report.problem(
+            f"Python {version} is too old: the course needs Python {needed} or newer. "
+            + ("On Colab, choose Runtime > Change runtime type, pick the latest runtime version, "
+               "and run the lesson's first cell again." if colab else
+               "Install a newer Python, delete the .venv folder and start the course again."))
+    report.add("Running on Colab", "yes: the lesson's first cell installs the course; a new runtime starts empty"
+               if colab else "no (local Jupyter or terminal)")
 
     for name in environment.REPORTED_PACKAGES:
         found = environment.package_version(name)
+        if found is None and name in LOCAL_PACKAGES:
+            found = ("not installed (not needed on Colab)" if colab else
+                     "not installed (needed to run the lessons locally; the README's start command installs it)")
         report.add(name, found or "not installed")
-    for name in ("course-utils", "fastembed", "numpy", "matplotlib", "qdrant-client"):
-        if environment.package_version(name) is None:
-            fix = ("run the first cell of the lesson again (it installs the course)" if colab else
-                   "start the course with the README's start command, which installs everything")
-            report.problem(f"{name} is not installed: {fix}.")
+    missing = [name for name in LESSON_PACKAGES if environment.package_version(name) is None]
+    if missing:
+        names = ", ".join(missing)
+        if colab and "course-utils" in missing:
+            fix = "run the lesson's first cell (the set-up cell): it installs the course package and what it needs"
+        elif colab:
+            fix = ("the course package is there but not all it needs. Choose Runtime > Disconnect and delete "
+                   "runtime, open the lesson again and run its first cell: a fresh runtime installs everything")
+        else:
+            fix = (f"this Python ({sys.executable}) is not the course's environment, or its install was cut short. "
+                   "Start the course with the README's start command (python3 course.py start), which installs "
+                   "everything into .venv, and run this report with the Python in .venv")
+        report.problem(f"Not installed: {names}. To fix it, {fix}.")
 
     folder = models.cache_dir()
-    report.add("Model cache", f"{folder} (set FASTEMBED_CACHE_PATH to change it)")
+    report.add("Model cache", f"{folder} (set FASTEMBED_CACHE_PATH to change it"
+               + ("; on Colab it is emptied when the runtime is deleted)" if colab else ")"))
     uncached = []
     for name in models.ALL_MODELS:
         snapshot = models.cached_snapshot(name)
@@ -76,11 +99,23 @@ def build_report(timeout: float = 1.5) -> Report:
                                            "downloads switched off (HF_HUB_OFFLINE)" if offline_setting else
                                            f"NOT reachable (checked in {time.monotonic() - start:.1f} s)"))
     if uncached and not reachable:
-        report.problem(
-            f"Missing model(s) {', '.join(uncached)} and no way to download them. Connect to the internet"
-            + (" (or unset HF_HUB_OFFLINE)" if offline_setting else "")
-            + ", or on a machine with internet run `python -m course_utils prefetch --cache-dir DIR`, copy DIR"
-            " here and set FASTEMBED_CACHE_PATH=DIR before starting Jupyter.")
+        missing_models = ", ".join(uncached)
+        if colab:
+            report.problem(
+                f"Missing model(s) {missing_models} and no way to download them"
+                + (" (HF_HUB_OFFLINE is set; nothing in the course sets it on Colab, so remove it where you set it)"
+                   if offline_setting else f" ({hub} cannot be reached from this Colab runtime)")
+                + ". Choose Runtime > Disconnect and delete runtime, open the lesson again and run its first cell. "
+                "If the hub stays out of reach, put a folder made with `python -m course_utils prefetch "
+                "--cache-dir DIR` on a machine with internet into your Google Drive, mount the Drive "
+                "(from google.colab import drive; drive.mount('/content/drive')) and run "
+                "`%env FASTEMBED_CACHE_PATH=/content/drive/MyDrive/DIR` before the lesson's first cell.")
+        else:
+            report.problem(
+                f"Missing model(s) {missing_models} and no way to download them. Connect to the internet"
+                + (" (or unset HF_HUB_OFFLINE)" if offline_setting else "")
+                + ", or on a machine with internet run `python -m course_utils prefetch --cache-dir DIR`, copy DIR"
+                " here and set FASTEMBED_CACHE_PATH=DIR before starting Jupyter.")
     elif uncached:
         report.add("", "missing models will download when a lesson first loads them "
                        "(or now: python -m course_utils prefetch)")

@@ -10,13 +10,18 @@ REPORTED_PACKAGES = ("course-utils", "fastembed", "onnxruntime", "numpy", "matpl
                      "qdrant-edge-py", "tokenizers", "jupyterlab", "nbgrader", "ipykernel")
 
 
-def on_colab() -> bool:
-    """True inside Google Colab (its ``google.colab`` package can be imported).
+#: The module only Google Colab has; its presence is what "running on Colab" means here.
+COLAB_MODULE = "google.colab"
 
-    The set-up cell of every lesson uses the same test, written out inline,
-    because it runs before this package is installed.
+
+def on_colab() -> bool:
+    """True inside Google Colab (its ``google.colab`` package can be found).
+
+    The set-up cell of every lesson makes the same test, written out from
+    :data:`COLAB_MODULE` by :mod:`course_utils.colab`, because it runs before
+    this package is installed.
     """
-    return importlib.util.find_spec("google.colab") is not None
+    return importlib.util.find_spec(COLAB_MODULE) is not None
 
 
 def package_version(name: str) -> str | None:

@@ -17,7 +17,9 @@ NaN or infinity.
 
 from __future__ import annotations
 
+import functools
 import os
+import threading
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import NamedTuple
@@ -26,6 +28,16 @@ import numpy as np
 
 #: Largest similarity block (in bytes) one worker holds at a time while scoring a corpus.
 BLOCK_BYTES = 2 * 1024 * 1024
+#: Up to this many query tokens, a chunk's similarities are laid out (chunk tokens, query tokens).
+FEW_QUERY_TOKENS = 64
+
+
+@functools.lru_cache(maxsize=None)
+def _blas_controller():
+    """threadpoolctl's view of the loaded BLAS libraries (looked up once: the lookup takes about a millisecond)."""
+    from threadpoolctl import ThreadpoolController
+
+    return ThreadpoolController()
 
 
 def as_token_vectors(array, name: str = "array", dim: int | None = None) -> np.ndarray:
@@ -201,19 +213,35 @@ def _packed_queries(queries, dim: int | None = None) -> tuple[np.ndarray, np.nda
     return np.concatenate(checked, axis=0), starts
 
 
-def _score_chunk(corpus: PackedCorpus, first: int, stop: int, queries_t: np.ndarray,
-                 query_starts: np.ndarray, out: np.ndarray) -> None:
+def _chunk_tokens(n_query_tokens: int) -> int:
+    """Corpus tokens per chunk: as many as fit a similarity block of ``BLOCK_BYTES`` (at least 1)."""
+    return max(1, BLOCK_BYTES // (4 * n_query_tokens))
+
+
+def _score_chunk(corpus: PackedCorpus, first: int, stop: int, queries: np.ndarray, query_starts: np.ndarray,
+                 out: np.ndarray, block: np.ndarray) -> None:
     """MaxSim of every query against documents ``first:stop``, written into ``out[:, first:stop]``.
 
-    One matrix product gives the similarity block of the chunk's tokens and all
-    query tokens; a segment-wise max over each document's rows keeps, per
-    document, the best similarity of every query token; summing each query's
-    columns gives its MaxSim.
+    1. One matrix product: the similarity of every token of the chunk with every query token.
+    2. A segment-wise max over each document's tokens: each query token's best match in each document.
+    3. Each query's best matches added up: its MaxSim with each document.
+
+    ``block`` is the worker's own float32 buffer: every chunk's similarities are written into it
+    (``out=``), so no memory is allocated per chunk. With few query tokens the similarities are laid
+    out (chunk tokens, query tokens), the faster product for a tall, narrow result; with many, the
+    other way round, so that each maximum runs along contiguous memory.
     """
     offsets = corpus.offsets[first:stop + 1]
-    sims = corpus.vectors[offsets[0]:offsets[-1]] @ queries_t           # (chunk tokens, query tokens)
-    best = np.maximum.reduceat(sims, offsets[:-1] - offsets[0], axis=0)  # (chunk documents, query tokens)
-    out[:, first:stop] = np.add.reduceat(best, query_starts, axis=1).T  # (queries, chunk documents)
+    tokens = corpus.vectors[offsets[0]:offsets[-1]]                         # (chunk tokens, dim)
+    starts = offsets[:-1] - offsets[0]                                      # each document's first row
+    rows, columns = len(tokens), len(queries)
+    if columns <= FEW_QUERY_TOKENS:
+        sims = np.matmul(tokens, queries.T, out=block[:rows * columns].reshape(rows, columns))
+        best = np.maximum.reduceat(sims, starts, axis=0).T                  # (query tokens, documents)
+    else:
+        sims = np.matmul(queries, tokens.T, out=block[:rows * columns].reshape(columns, rows))
+        best = np.maximum.reduceat(sims, starts, axis=1)                    # (query tokens, documents)
+    out[:, first:stop] = np.add.reduceat(best, query_starts, axis=0)       # (queries, documents)
 
 
 def score_queries(queries, corpus, *, workers: int | None = None) -> np.ndarray:
@@ -230,29 +258,35 @@ def score_queries(queries, corpus, *, workers: int | None = None) -> np.ndarray:
         ``R[i, k] = maxsim(queries[i], corpus.document(k))``.
 
     Memory beyond the corpus and the result is bounded: each worker holds one
-    similarity block of at most about ``BLOCK_BYTES`` at a time.
+    similarity block of at most about ``BLOCK_BYTES`` at a time (more only when a
+    single document is longer than a chunk).
     """
     corpus = PackedCorpus.from_documents(corpus)
     stacked, starts = _packed_queries(queries, corpus.dim)
-    queries_t = np.ascontiguousarray(stacked.T)
     out = np.empty((len(starts), len(corpus)), dtype=np.float32)
-    max_tokens = max(1, BLOCK_BYTES // (4 * stacked.shape[0]))
-    chunks = corpus.chunks(max_tokens)
+    chunk_tokens = _chunk_tokens(len(stacked))
+    chunks = corpus.chunks(chunk_tokens)
+    block_size = max(chunk_tokens, int(corpus.lengths.max())) * len(stacked)
     workers = min(workers or os.cpu_count() or 1, len(chunks))
+    remaining = iter(chunks)
+    lock = threading.Lock()
 
-    def run(part: list[tuple[int, int]]) -> None:
-        for first, stop in part:
-            _score_chunk(corpus, first, stop, queries_t, starts, out)
+    def work() -> None:  # take the next chunk until none is left: a busy core simply takes fewer
+        block = np.empty(block_size, dtype=np.float32)
+        while True:
+            with lock:
+                chunk = next(remaining, None)
+            if chunk is None:
+                return
+            _score_chunk(corpus, *chunk, stacked, starts, out, block)
 
     if workers <= 1:
-        run(chunks)
+        work()
     else:
-        from threadpoolctl import threadpool_limits
-
-        parts = [chunks[w::workers] for w in range(workers)]
-        # each worker's matrix products are small: one BLAS thread per worker is fastest
-        with threadpool_limits(limits=1, user_api="blas"), ThreadPoolExecutor(workers) as pool:
-            list(pool.map(run, parts))
+        # the matrix products are small: one BLAS thread per worker is fastest
+        with _blas_controller().limit(limits=1, user_api="blas"), ThreadPoolExecutor(workers) as pool:
+            for done in [pool.submit(work) for _ in range(workers)]:
+                done.result()
     return out
 
 

@@ -28,7 +28,7 @@ import tempfile
 import threading
 import uuid
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 import qdrant_edge as edge
@@ -56,6 +56,12 @@ def describe_connection(client: QdrantClient) -> str:
     if options.get("path"):
         return f"Qdrant's embedded local mode (stored in {options['path']})"
     return "Qdrant's embedded local mode (in memory)"
+
+
+def is_embedded(client: QdrantClient) -> bool:
+    """True when ``client`` runs Qdrant's embedded local mode (in memory or in a folder), False for a server."""
+    options = client.init_options
+    return options.get("location") == ":memory:" or bool(options.get("path"))
 
 
 def _first_answer(client: QdrantClient, timeout: float) -> BaseException | None:
@@ -356,3 +362,335 @@ class EdgeMaxSimIndex:
 
     def __repr__(self) -> str:
         return f"EdgeMaxSimIndex({self.size} documents, dim {self.dim}, folder {self.folder})"
+
+
+# ----- collection names on a shared server ----------------------------------------------------
+
+def collection_name(base: str) -> str:
+    """The name a lesson should give its collection ``base``.
+
+    On a Qdrant server that a whole class shares, every student needs collections of
+    their own (recreating a collection deletes the old one). Set the environment
+    variable ``QDRANT_COLLECTION_PREFIX`` (for example to your user name) and this
+    returns ``"<prefix>-<base>"``; without it, ``base`` unchanged.
+
+    Raises:
+        ValueError: ``base`` is empty.
+    """
+    if not base:
+        raise ValueError("base must be a non-empty collection name")
+    prefix = os.environ.get("QDRANT_COLLECTION_PREFIX", "").strip()
+    return f"{prefix}-{base}" if prefix else base
+
+
+# ----- showing results ------------------------------------------------------------------------
+
+def format_side_by_side(results: Mapping[str, Sequence], label: Callable[[object], str] | None = None,
+                        *, width: int = 24) -> str:
+    """Several ranked result lists as one text table, one column per list.
+
+    Args:
+        results: ``{column title: hits}``, each ``hits`` a list of ``ScoredPoint`` (what
+            ``query_points(...).points`` returns), best first.
+        label: what to show for a hit before its score (default: its id).
+        width: characters per column.
+
+    Returns:
+        the table: a header line, then one line per rank with ``label score`` in each column
+        (a column that has run out of hits is left blank).
+    """
+    label = label or (lambda hit: str(hit.id))
+    columns = list(results.items())
+    lines = ["rank  " + "".join(f"{title[:width - 1]:<{width}}" for title, _ in columns)]
+    for rank in range(max((len(hits) for _, hits in columns), default=0)):
+        cells = []
+        for _, hits in columns:
+            cell = f"{label(hits[rank])} {hits[rank].score:.4g}" if rank < len(hits) else ""
+            cells.append(f"{cell[:width - 1]:<{width}}")
+        lines.append(f"{rank + 1:<6}" + "".join(cells))
+    return "\n".join(line.rstrip() for line in lines)
+
+
+# ----- plain descriptions and fixed-vector runs, for graded tests ------------------------------
+#
+# A graded check compares plain data (numbers, strings, lists, dicts) with a literal. These
+# functions turn the qdrant-client objects a student's function returns into such data, and run
+# them on a small in-memory collection built from fixed vectors. They are course code, so a
+# check can trust them; they print nothing and emit no warning (a graded cell must stay silent).
+
+_CHECK_COLLECTION = "check"
+
+
+def _score(value: float) -> float:
+    """A score as plain data: float32 noise rounded away (6 decimals)."""
+    return round(float(value), 6)
+
+
+def _as_vector_params(value, where: str) -> models.VectorParams:
+    if isinstance(value, models.VectorParams):
+        return value
+    if isinstance(value, Mapping):
+        try:
+            return models.VectorParams.model_validate(dict(value))
+        except ValueError as error:
+            raise ValueError(f"{where} is not a valid VectorParams: {error}") from None
+    raise TypeError(f"{where} must be a models.VectorParams, got {type(value).__name__}")
+
+
+def vectors_config_summary(config) -> dict[str, dict]:
+    """A collection's named-vector configuration as plain data.
+
+    Args:
+        config: ``{vector name: models.VectorParams}`` (what ``vectors_config=`` takes).
+
+    Returns:
+        ``{name: {"size": int, "distance": "Cosine" | "Dot" | "Euclid" | "Manhattan",
+        "multivector": comparator name ("max_sim") or None, "hnsw": "off" if its HNSW graph
+        is disabled (m=0) else "on"}}``.
+
+    Raises:
+        TypeError: ``config`` is not a dict of ``VectorParams``.
+    """
+    if not isinstance(config, Mapping):
+        raise TypeError(f"the configuration must be a dict {{vector name: models.VectorParams}}, "
+                        f"got {type(config).__name__}")
+    summary = {}
+    for name, value in config.items():
+        params = _as_vector_params(value, f"the configuration of {name!r}")
+        multivector = params.multivector_config
+        hnsw = params.hnsw_config
+        summary[str(name)] = {
+            "size": int(params.size),
+            "distance": models.Distance(params.distance).value,
+            "multivector": None if multivector is None else models.MultiVectorComparator(multivector.comparator).value,
+            "hnsw": "off" if hnsw is not None and hnsw.m == 0 else "on",
+        }
+    return summary
+
+
+class _ScratchCollection:
+    """An in-memory collection named ``"check"`` with the given vectors config, closed on exit."""
+
+    def __init__(self, vectors_config):
+        self.client = QdrantClient(":memory:")
+        try:
+            self.client.create_collection(_CHECK_COLLECTION, vectors_config=vectors_config)
+        except Exception as error:
+            self.client.close()
+            raise ValueError(f"Qdrant cannot create a collection with this configuration: {error}") from None
+
+    def upsert(self, points) -> None:
+        try:
+            self.client.upsert(_CHECK_COLLECTION, points=list(points), wait=True)
+        except Exception as error:
+            raise ValueError(f"Qdrant cannot store these points: {error}") from None
+
+    def __enter__(self) -> "_ScratchCollection":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.client.close()
+
+
+def _hits(points) -> list[list]:
+    """``[[id, score], ...]`` in the order given."""
+    return [[hit.id, _score(hit.score)] for hit in points]
+
+
+def _course_order(points) -> list:
+    """Hits sorted by (-score, id): the engines order exact ties arbitrarily."""
+    return sorted(points, key=lambda hit: (-_score(hit.score), hit.id))
+
+
+def scores_with_config(config, dense_query, dense_vectors, colbert_query, colbert_vectors) -> dict[str, list]:
+    """Scores that an embedded Qdrant collection created with ``config`` gives fixed documents.
+
+    Creates an in-memory collection with ``vectors_config=config``, stores document ``k``
+    as point ``k`` with vectors ``{"dense": dense_vectors[k], "colbert": colbert_vectors[k]}``,
+    and queries each named vector with its query.
+
+    Returns:
+        ``{"dense": [score of document 0, 1, ...], "colbert": [...]}``.
+
+    Raises:
+        ValueError: Qdrant rejects the configuration or the vectors (its message included).
+    """
+    n = len(dense_vectors)
+    points = [models.PointStruct(id=k, vector={DENSE_VECTOR: list(map(float, dense_vectors[k])),
+                                               COLBERT_VECTOR: np.asarray(colbert_vectors[k], float).tolist()})
+              for k in range(n)]
+    with _ScratchCollection(config) as scratch:
+        scratch.upsert(points)
+        result = {}
+        for name, query in ((DENSE_VECTOR, dense_query), (COLBERT_VECTOR, colbert_query)):
+            try:
+                hits = scratch.client.query_points(_CHECK_COLLECTION, query=np.asarray(query, float).tolist(),
+                                                   using=name, limit=n).points
+            except Exception as error:
+                raise ValueError(f"Qdrant cannot query the vector {name!r}: {error}") from None
+            by_id = {hit.id: hit.score for hit in hits}
+            result[name] = [_score(by_id[k]) for k in range(n)]
+    return result
+
+
+def _point_as_plain(point) -> dict:
+    vector = point.vector
+    if isinstance(vector, Mapping):
+        vector = {str(name): np.asarray(value, dtype=float).tolist() for name, value in vector.items()}
+    else:
+        vector = np.asarray(vector, dtype=float).tolist()
+    return {"id": point.id, "vector": vector, "payload": point.payload}
+
+
+def points_summary(points) -> list[dict]:
+    """Points as plain data: ``[{"id": ..., "vector": {name: lists of floats}, "payload": dict}]``.
+
+    Raises:
+        TypeError: ``points`` is not a list of ``models.PointStruct``.
+    """
+    if not isinstance(points, (list, tuple)):
+        raise TypeError(f"expected a list of models.PointStruct, got {type(points).__name__}")
+    for k, point in enumerate(points):
+        if not isinstance(point, models.PointStruct):
+            raise TypeError(f"expected a list of models.PointStruct, but item {k} is a {type(point).__name__}")
+    return [_point_as_plain(point) for point in points]
+
+
+def stored_points(points) -> list[dict]:
+    """``points`` stored in an embedded course collection and read back, as plain data.
+
+    The collection has the course's layout (:func:`course_vectors_config`), sized from the
+    first point's vectors. Cosine vectors are stored scaled to length 1, as Qdrant does.
+
+    Returns:
+        ``points_summary`` of the stored points, sorted by id.
+
+    Raises:
+        TypeError: as :func:`points_summary`.
+        ValueError: the points lack the course's two named vectors, or Qdrant rejects them.
+    """
+    summary = points_summary(points)
+    if not summary:
+        return []
+    first = summary[0]["vector"]
+    if not isinstance(first, dict) or set(first) != {DENSE_VECTOR, COLBERT_VECTOR}:
+        raise ValueError(f"each point needs the named vectors {DENSE_VECTOR!r} and {COLBERT_VECTOR!r}; "
+                         f"the first has {sorted(first) if isinstance(first, dict) else 'one unnamed vector'}")
+    try:
+        dense_dim, colbert_dim = len(first[DENSE_VECTOR]), len(first[COLBERT_VECTOR][0])
+    except (TypeError, IndexError):
+        raise ValueError("the first point's colbert vector must be a list of token vectors") from None
+    with _ScratchCollection(course_vectors_config(dense_dim, colbert_dim)) as scratch:
+        scratch.upsert(points)
+        ids = [point["id"] for point in summary]
+        records = scratch.client.retrieve(_CHECK_COLLECTION, ids=ids, with_payload=True, with_vectors=True)
+    return sorted((_point_as_plain(record) for record in records), key=lambda p: (str(type(p["id"])), p["id"]))
+
+
+def _as_query_request(request) -> models.QueryRequest:
+    if isinstance(request, models.QueryRequest):
+        return request
+    if isinstance(request, Mapping):
+        try:
+            return models.QueryRequest.model_validate(dict(request))
+        except ValueError as error:
+            raise ValueError(f"not a valid QueryRequest: {error}") from None
+    raise TypeError(f"expected a models.QueryRequest, got {type(request).__name__}")
+
+
+def _query_vector(query):
+    """The vector(s) of a query as plain lists (a raw vector or a ``NearestQuery``)."""
+    if isinstance(query, models.NearestQuery):
+        query = query.nearest
+    if query is None or isinstance(query, (str, int)):
+        return query
+    try:
+        return np.asarray(query, dtype=float).tolist()
+    except (TypeError, ValueError):
+        return {"__repr__": repr(query)[:200]}
+
+
+def query_request_summary(request) -> dict:
+    """A ``models.QueryRequest`` as plain data.
+
+    Returns:
+        ``{"prefetch": [{"using": str, "limit": int, "query": vector}, ...], "using": str,
+        "limit": int, "query": vector or list of token vectors}``; vectors as lists of floats.
+        ``prefetch`` is empty when the request has none. Filters are left out: run the
+        request with :func:`search_fixed_collection` to see what they select.
+
+    Raises:
+        TypeError: ``request`` is not a ``QueryRequest``.
+    """
+    request = _as_query_request(request)
+    prefetch = request.prefetch
+    prefetches = [] if prefetch is None else list(prefetch) if isinstance(prefetch, list) else [prefetch]
+    return {
+        "prefetch": [{"using": p.using, "limit": p.limit, "query": _query_vector(p.query)} for p in prefetches],
+        "using": request.using,
+        "limit": request.limit,
+        "query": _query_vector(request.query),
+    }
+
+
+def search_fixed_collection(request, dense_vectors, colbert_vectors, topics: Sequence[str] | None = None
+                            ) -> list[list]:
+    """Run ``request`` on an embedded course collection built from fixed vectors.
+
+    Document ``k`` becomes point ``k`` with vectors ``{"dense": dense_vectors[k],
+    "colbert": colbert_vectors[k]}`` and payload ``{"topic": topics[k]}`` (if given), in a
+    collection with the course's layout sized from the vectors.
+
+    Returns:
+        ``[[id, score], ...]`` best first, as Qdrant ranks them (exact ties by id).
+
+    Raises:
+        TypeError: ``request`` is not a ``QueryRequest``.
+        ValueError: Qdrant rejects the request (its message included).
+    """
+    request = _as_query_request(request)
+    dense = _as_dense_rows(dense_vectors)
+    colbert = [np.asarray(c, dtype=np.float32) for c in colbert_vectors]
+    payloads = None if topics is None else [{"topic": topic} for topic in topics]
+    points = to_points(range(len(dense)), dense, colbert, payloads, dense_dim=dense.shape[1],
+                       colbert_dim=colbert[0].shape[1])
+    with _ScratchCollection(course_vectors_config(dense.shape[1], colbert[0].shape[1])) as scratch:
+        scratch.upsert(points)
+        try:
+            response = scratch.client.query_batch_points(_CHECK_COLLECTION, requests=[request])[0]
+        except Exception as error:
+            raise ValueError(f"Qdrant cannot run this request: {error}") from None
+    return _hits(_course_order(response.points))
+
+
+def engine_hits(colbert_query, colbert_vectors, engine: str = "embedded") -> list[list]:
+    """Every document ranked by an engine's MaxSim: ``[[id, score], ...]``, best first.
+
+    Document ``k`` is ``colbert_vectors[k]`` (point id ``k``).
+
+    Args:
+        engine: ``"embedded"`` (qdrant-client's local mode, Python) or ``"edge"`` (Qdrant
+            Edge: the Rust engine of the Qdrant server, in-process).
+
+    Returns:
+        ``[[id, score], ...]`` for all documents, sorted by (-score, id).
+
+    Raises:
+        ValueError: an unknown engine, or vectors as ``PackedCorpus.from_documents`` rejects.
+    """
+    documents = [np.asarray(c, dtype=np.float32) for c in colbert_vectors]
+    query = as_token_vectors(colbert_query, "colbert_query")
+    if engine == "edge":
+        with EdgeMaxSimIndex(documents) as index:
+            ids, scores = index.search(query)
+        return sorted(([i, _score(s)] for i, s in zip(ids.tolist(), scores.tolist())),
+                      key=lambda pair: (-pair[1], pair[0]))
+    if engine != "embedded":
+        raise ValueError(f"engine must be 'embedded' or 'edge', got {engine!r}")
+    dim = query.shape[1]
+    points = to_points(range(len(documents)), np.ones((len(documents), 1)), documents, dense_dim=1, colbert_dim=dim)
+    with _ScratchCollection(course_vectors_config(1, dim)) as scratch:
+        scratch.upsert(points)
+        hits = scratch.client.query_points(_CHECK_COLLECTION, query=query, using=COLBERT_VECTOR,
+                                           limit=len(documents)).points
+    return _hits(_course_order(hits))

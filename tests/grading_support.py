@@ -81,3 +81,133 @@ def exercise_points(course: Path, lesson: str) -> dict[str, float]:
         elif info.get("grade") and current:
             result[current] = result.get(current, 0.0) + float(info.get("points", 0))
     return result
+
+
+# ----- submissions of every kind the autograder must survive (lesson 1) --------------------------
+
+ATTACK_LESSON = "01-late-interaction-basics"
+
+
+def _cell(notebook, grade_id: str):
+    return next(c for c in notebook.cells if nb.nbgrader_info(c).get("grade_id") == grade_id)
+
+
+def _index(notebook, grade_id: str) -> int:
+    return next(i for i, c in enumerate(notebook.cells) if nb.nbgrader_info(c).get("grade_id") == grade_id)
+
+
+def _code_cell(source: str):
+    import nbformat
+
+    return nbformat.v4.new_code_cell(source)
+
+
+def attack_submissions(course: Path) -> dict[str, tuple[object, float, str | None]]:
+    """{kind: (notebook, expected score, text the feedback must contain or None)} for lesson 1.
+
+    Lesson 1 has four exercises: ex1 3 points, ex2 2, ex3 3, ex4 2 (10 in all).
+    """
+    import copy
+
+    lesson = ATTACK_LESSON
+
+    def solved(wrong=frozenset()):
+        return solved_notebook(course, lesson, wrong=set(wrong))
+
+    kinds = {}
+    kinds["solution"] = (nb.read(course / "solutions" / lesson / f"{lesson}.ipynb"), 10.0, None)
+    kinds["blank"] = (student_notebook(course, lesson), 0.0, None)
+    kinds["one-wrong"] = (solved({"ex3-answer"}), 7.0, None)
+
+    notebook = solved()
+    _cell(notebook, "ex2-answer").source += "\ndef broken(:\n    pass\n"
+    kinds["syntax-error"] = (notebook, 8.0, None)
+
+    notebook = solved()
+    notebook.cells.insert(1, _code_cell("import a_module_that_does_not_exist"))
+    kinds["import-error"] = (notebook, 10.0, None)
+
+    notebook = solved()
+    _cell(notebook, "ex2-answer").source = (
+        "def forward_passes_per_query(n_documents, approach):\n    while True:\n        pass\n")
+    kinds["infinite-loop"] = (notebook, 8.0, "ran longer than")
+
+    notebook = solved()
+    _cell(notebook, "ex1-answer").source += "\nprint('x' * 50_000_000)\n"
+    kinds["50MB-output"] = (notebook, 10.0, "output cut by the grader")
+
+    notebook = solved({"ex1-answer"})
+    _cell(notebook, "ex1-test").source = "pass  # I made the test pass"
+    kinds["edited-locked-test"] = (notebook, 7.0, "was edited: the original was used")
+
+    notebook = solved()
+    notebook.cells.pop(_index(notebook, "ex2-answer"))
+    kinds["deleted-answer-cell"] = (notebook, 8.0, "was deleted")
+
+    notebook = solved({"ex1-answer"})
+    _cell(notebook, "ex1-answer").source += (
+        "\nimport numpy, course_utils.checks as checks\n"
+        "checks.check = lambda *args, **kwargs: None\n"
+        "checks.compare = lambda *args, **kwargs: None\n"
+        "numpy.allclose = lambda *args, **kwargs: True\n"
+        "numpy.testing.assert_allclose = lambda *args, **kwargs: None\n")
+    kinds["patched-helpers"] = (notebook, 7.0, "touches the course's checking code")
+
+    notebook = solved()
+    _cell(notebook, "ex3-answer").source = (
+        "def storage_bytes(token_counts, dense_dim=384, token_dim=128, bytes_per_value=4):\n"
+        "    return (len(token_counts) * dense_dim * bytes_per_value,\n"
+        "            sum(token_counts) * token_dim * bytes_per_value)\n")
+    kinds["wrong-type"] = (notebook, 7.0, None)
+
+    notebook = solved()
+    _cell(notebook, "ex3-answer").source += "\nimport os\nos._exit(1)\n"
+    kinds["kills-kernel"] = (notebook, 7.0, "stopped the Python kernel")
+
+    notebook = solved()
+    _cell(notebook, "ex4-answer").source += (
+        "\nimport signal\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\nwhile True:\n    pass\n")
+    kinds["ignores-interrupts"] = (notebook, 8.0, "ran longer than")
+
+    notebook = solved()
+    position = _index(notebook, "ex1-answer")
+    duplicate = copy.deepcopy(notebook.cells[position])
+    duplicate.id = "copied-cell"
+    notebook.cells.insert(position + 1, duplicate)
+    kinds["copied-graded-cell"] = (notebook, 10.0, "a copy of")
+
+    notebook = solved()
+    test = _cell(notebook, "ex2-test")
+    test.cell_type = "markdown"
+    test.pop("outputs", None)
+    test.pop("execution_count", None)
+    kinds["test-cell-to-markdown"] = (notebook, 10.0, "was changed from code to markdown")
+
+    notebook = solved()
+    _cell(notebook, "ex1-answer").source = _cell(notebook, "ex1-answer").source.replace(
+        '"""\n', '"""\n    import sys\n    print("debugging...", file=sys.stderr)\n', 1)
+    kinds["writes-stderr"] = (notebook, 10.0, None)
+
+    notebook = solved({"ex1-answer", "ex2-answer", "ex3-answer", "ex4-answer"})
+    _cell(notebook, "ex1-answer").source += (
+        "\ndef _pass_everything(lines):\n"
+        "    return ['pass\\n'] if any('check(' in line for line in lines) else lines\n"
+        "get_ipython().input_transformers_cleanup.append(_pass_everything)\n")
+    kinds["input-transformer"] = (notebook, 0.0, "rewrites cells before they run")
+
+    notebook = solved({"ex1-answer", "ex2-answer", "ex3-answer", "ex4-answer"})
+    _cell(notebook, "ex1-answer").source += (
+        "\nget_ipython().set_custom_exc((BaseException,), lambda shell, etype, evalue, tb, tb_offset=None: None)\n")
+    kinds["hides-errors"] = (notebook, 0.0, "replaces how errors are reported")
+
+    notebook = solved()
+    notebook.cells.pop(_index(notebook, "ex2-test"))
+    kinds["deleted-solved-test"] = (notebook, 10.0, "was deleted: it was put back")
+    return kinds
+
+
+def submissions_folder(folder: Path, notebooks: dict[str, object], lesson: str) -> Path:
+    """A folder with one sub-folder per student holding their notebook."""
+    for student, notebook in notebooks.items():
+        nb.write(notebook, folder / student / f"{lesson}.ipynb")
+    return folder

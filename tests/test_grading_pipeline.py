@@ -74,3 +74,26 @@ def test_every_recorded_output_belongs_to_a_tagged_cell():
             if cell.cell_type == "code" and CHECK_TAG in cell.metadata.get("tags", [])}
     stale = set(load_expected()) - used
     assert not stale, f"{len(stale)} recorded outputs belong to no cell: run `python -m tests.record_outputs`"
+
+
+@pytest.mark.parametrize("lesson", LESSONS)
+def test_test_cells_follow_the_rules_the_grader_relies_on(lesson):
+    """Only imports, literal inputs and check(...) lines; at least one visible and one hidden check each."""
+    import ast
+
+    from course_utils.grading import trusted
+
+    source = nb.read(gs.ROOT / "solutions" / lesson / f"{lesson}.ipynb")
+    for grade_id, cell in trusted.test_cells(source).items():
+        assert any(not c.hidden for c in cell.checks), f"{lesson} {grade_id}: no visible check"
+        assert any(c.hidden for c in cell.checks), f"{lesson} {grade_id}: no hidden check"
+        for statement in ast.parse(nb.test_cells(source)[grade_id].source).body:
+            allowed = isinstance(statement, (ast.Import, ast.ImportFrom, ast.Assign)) or (
+                isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Call)
+                and getattr(statement.value.func, "id", None) == "check")
+            assert allowed, f"{lesson} {grade_id}: line {statement.lineno} is not an import, assignment or check"
+        grading = trusted.grading_source(cell, nb.test_cells(source)[grade_id].source)
+        for check in cell.checks:
+            if check.hidden:
+                assert repr(check.expected) not in grading.split(check.call, 1)[1].split("\n", 1)[0], \
+                    f"{lesson} {grade_id}: a hidden expected value would reach the kernel"

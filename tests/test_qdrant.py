@@ -28,10 +28,14 @@ from hypothesis import HealthCheck, given, note, settings
 from hypothesis import strategies as st
 from qdrant_client import QdrantClient, models
 
+from course_utils.checks import compare, plain
 from course_utils.maxsim import maxsim, score_corpus, top_k
 from course_utils.models import COLBERT_DIM, DENSE_DIM
-from course_utils.qdrant import (EdgeMaxSimIndex, connect, course_vectors_config, create_course_collection,
-                                 describe_connection, to_points, upload_points)
+from course_utils.qdrant import (EdgeMaxSimIndex, collection_name, connect, course_vectors_config,
+                                 create_course_collection, describe_connection, engine_hits, format_side_by_side,
+                                 is_embedded, points_summary, query_request_summary, scores_with_config,
+                                 search_fixed_collection, stored_points, to_points, upload_points,
+                                 vectors_config_summary)
 
 SMALL_DENSE = 4  # dense size for collections where only the ColBERT vectors matter
 
@@ -370,3 +374,231 @@ def test_connect_uses_the_server_in_qdrant_url_with_its_api_key(no_server, monke
         monkeypatch.setenv("QDRANT_API_KEY", "wrong")
         message, _ = connect_failure(url, monkeypatch)
         assert url in message and "HTTP 401" in message and "QDRANT_API_KEY" in message
+
+
+# ----- helpers for lesson 4 -------------------------------------------------------------------
+
+def test_embedded_mode_needs_no_network_at_all(no_server, monkeypatch, capsys):
+    """connect(), a collection, an upload and every kind of query, with every socket connection refused."""
+    def refuse(self, address):
+        raise AssertionError(f"the embedded mode tried to connect to {address!r}")
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket.socket, "connect_ex", refuse)
+    client = connect()
+    assert is_embedded(client) and "embedded local mode" in capsys.readouterr().out
+    create_course_collection(client, "offline", dense_dim=SMALL_DENSE, colbert_dim=8)
+    upload_points(client, "offline", to_points([0, 1], np.eye(2, SMALL_DENSE), [np.eye(2, 8), np.full((1, 8), 0.5)],
+                                               dense_dim=SMALL_DENSE, colbert_dim=8), progress=False)
+    hits = client.query_points("offline", prefetch=models.Prefetch(query=[1.0, 0, 0, 0], using="dense", limit=2),
+                               query=np.eye(1, 8), using="colbert", limit=2).points
+    assert [hit.id for hit in hits] == [0, 1]
+    client.close()
+
+
+def test_is_embedded_tells_local_modes_from_servers(tmp_path):
+    assert is_embedded(QdrantClient(":memory:")) and is_embedded(QdrantClient(path=str(tmp_path)))
+    assert not is_embedded(QdrantClient(url="http://127.0.0.1:1", check_compatibility=False))
+
+
+def test_collection_name_takes_a_prefix_from_the_environment(monkeypatch):
+    monkeypatch.delenv("QDRANT_COLLECTION_PREFIX", raising=False)
+    assert collection_name("lesson4") == "lesson4"
+    monkeypatch.setenv("QDRANT_COLLECTION_PREFIX", " ada ")
+    assert collection_name("lesson4") == "ada-lesson4"
+    with pytest.raises(ValueError, match="non-empty"):
+        collection_name("")
+
+
+def test_format_side_by_side_lines_up_ranked_lists():
+    hit = models.ScoredPoint
+    table = format_side_by_side({"a": [hit(id=3, version=0, score=0.5), hit(id=1, version=0, score=0.25)],
+                                 "b": [hit(id=7, version=0, score=12.3456)]}, width=10)
+    assert table.splitlines() == ["rank  a         b", "1     3 0.5     7 12.35", "2     1 0.25"]
+
+
+def test_vectors_config_summary_describes_the_course_layout_as_plain_data():
+    assert vectors_config_summary(course_vectors_config()) == {
+        "dense": {"size": DENSE_DIM, "distance": "Cosine", "multivector": None, "hnsw": "on"},
+        "colbert": {"size": COLBERT_DIM, "distance": "Dot", "multivector": "max_sim", "hnsw": "off"}}
+    as_dicts = {"v": {"size": 3, "distance": "Dot", "hnsw_config": {"m": 16}}}
+    assert vectors_config_summary(as_dicts) == {"v": {"size": 3, "distance": "Dot", "multivector": None, "hnsw": "on"}}
+    with pytest.raises(TypeError, match="must be a dict"):
+        vectors_config_summary(models.VectorParams(size=3, distance="Dot"))
+    with pytest.raises(TypeError, match="the configuration of 'dense' must be a models.VectorParams"):
+        vectors_config_summary({"dense": 384})
+    with pytest.raises(ValueError, match="not a valid VectorParams"):
+        vectors_config_summary({"dense": {"size": "big"}})
+
+
+def agrees(actual, expected) -> bool:
+    """``actual`` equals ``expected`` as a graded check compares them (numbers within 1e-5)."""
+    return compare(plain(actual), expected) is None
+
+
+# The fixed examples of lesson 4's graded tests, worked out by hand here and checked with numpy, so
+# that the literals in the lesson are known to be right independently of Qdrant.
+EX1_DENSE_QUERY, EX1_DENSE = [1.0, 0.0, 0.0], [[3.0, 4.0, 0.0], [0.0, 0.0, 2.0]]
+EX1_COLBERT_QUERY, EX1_COLBERT = [[1.0, 0.0], [0.0, 1.0]], [[[2.0, 1.0]], [[0.5, 0.5], [-1.0, 3.0]]]
+# dense (cosine): [3, 4, 0] . [1, 0, 0] / 5 = 0.6; [0, 0, 2] . [1, 0, 0] = 0
+# colbert (MaxSim of dot products), query rows [1, 0] and [0, 1]:
+#   document 0, one row [2, 1]: 2 + 1 = 3.0
+#   document 1, rows [0.5, 0.5] and [-1, 3]: max(0.5, -1) + max(0.5, 3) = 3.5
+EX1_EXPECTED = {"dense": [0.6, 0.0], "colbert": [3.0, 3.5]}
+
+EX4_DENSE = [[1.0, 0.0], [0.8, 0.6], [0.6, 0.8], [0.0, 1.0]]  # cosines with [1, 0]: 1, 0.8, 0.6, 0
+EX4_COLBERT = [[[1.0, 0.0]], [[0.6, 0.8]], [[0.0, 1.0], [0.8, 0.6]], [[0.0, 1.0], [1.0, 0.0]]]
+EX4_TOPICS = ["a", "b", "a", "b"]
+EX4_DENSE_QUERY, EX4_COLBERT_QUERY = [1.0, 0.0], [[0.0, 1.0], [1.0, 0.0]]
+# MaxSim with query rows [0, 1] and [1, 0]:
+#   0: [1, 0]             -> 0 + 1                       = 1.0   topic a
+#   1: [0.6, 0.8]         -> 0.8 + 0.6                   = 1.4   topic b
+#   2: [0, 1], [0.8, 0.6] -> max(1, 0.6) + max(0, 0.8)   = 1.8   topic a
+#   3: [0, 1], [1, 0]     -> 1 + 1                       = 2.0   topic b
+# (candidates, limit, topic) -> expected [[id, score], ...]:
+EX4_CASES = [
+    ((3, 2, None), [[2, 1.8], [1, 1.4]]),             # prefetch keeps 0, 1, 2; the best (3) is not among them
+    ((4, 3, None), [[3, 2.0], [2, 1.8], [1, 1.4]]),
+    ((2, 2, "b"), [[3, 2.0], [1, 1.4]]),              # candidates among the topic-b points 1 and 3
+    ((1, 5, "a"), [[0, 1.0]]),                        # the best topic-a point by the dense vector: 0
+]
+
+
+def numpy_rerank(dense_query, colbert_query, dense, colbert, candidates, limit, topics=None, topic=None):
+    """Prefetch by cosine among the eligible points, rerank by MaxSim: [[id, score]], by (-score, id)."""
+    dense = np.asarray(dense, dtype=np.float64)
+    cosine = dense @ np.asarray(dense_query) / np.linalg.norm(dense, axis=1) / np.linalg.norm(dense_query)
+    eligible = [k for k in range(len(dense)) if topic is None or topics[k] == topic]
+    shortlist = sorted(eligible, key=lambda k: (-cosine[k], k))[:candidates]
+    scored = [(k, maxsim(np.asarray(colbert_query, dtype=np.float32), np.asarray(colbert[k], dtype=np.float32)))
+              for k in shortlist]
+    return [[k, round(float(s), 6)] for k, s in sorted(scored, key=lambda pair: (-round(pair[1], 6), pair[0]))[:limit]]
+
+
+def test_lesson_4_fixed_examples_by_hand_agree_with_numpy():
+    dense = np.asarray(EX1_DENSE)
+    cosines = dense @ EX1_DENSE_QUERY / np.linalg.norm(dense, axis=1)
+    assert np.allclose(cosines, EX1_EXPECTED["dense"])
+    assert np.allclose([maxsim(np.array(EX1_COLBERT_QUERY), np.array(d)) for d in EX1_COLBERT], EX1_EXPECTED["colbert"])
+    for (candidates, limit, topic), expected in EX4_CASES:
+        assert numpy_rerank(EX4_DENSE_QUERY, EX4_COLBERT_QUERY, EX4_DENSE, EX4_COLBERT, candidates, limit,
+                            EX4_TOPICS, topic) == expected
+
+
+def test_scores_with_config_runs_the_course_config_and_catches_a_cosine_colbert():
+    assert agrees(scores_with_config(course_vectors_config(3, 2), EX1_DENSE_QUERY, EX1_DENSE, EX1_COLBERT_QUERY,
+                                     EX1_COLBERT), EX1_EXPECTED)
+    cosine = dict(course_vectors_config(3, 2))
+    cosine["colbert"] = cosine["colbert"].model_copy(update={"distance": models.Distance.COSINE})
+    scores = scores_with_config(cosine, EX1_DENSE_QUERY, EX1_DENSE, EX1_COLBERT_QUERY, EX1_COLBERT)
+    assert scores["colbert"] != pytest.approx(EX1_EXPECTED["colbert"])  # Qdrant normalised the stored rows
+    with pytest.raises(ValueError, match="Qdrant cannot store these points.*colbert"):
+        scores_with_config({"dense": cosine["dense"]}, EX1_DENSE_QUERY, EX1_DENSE, EX1_COLBERT_QUERY, EX1_COLBERT)
+    no_multivector = dict(cosine, colbert=models.VectorParams(size=2, distance=models.Distance.DOT))
+    with pytest.raises(ValueError, match="Qdrant cannot store these points"):
+        scores_with_config(no_multivector, EX1_DENSE_QUERY, EX1_DENSE, EX1_COLBERT_QUERY, EX1_COLBERT)
+    with pytest.raises(ValueError, match="cannot create a collection"):
+        scores_with_config({"dense": {"size": -1, "distance": "Dot"}}, EX1_DENSE_QUERY, EX1_DENSE,
+                           EX1_COLBERT_QUERY, EX1_COLBERT)
+
+
+def test_points_summary_and_stored_points_show_points_as_plain_data():
+    points = to_points([0, 1], np.array([[0.6, 0.8], [1.0, 0.0]], dtype=np.float32),
+                       [np.array([[1.0, 0.0]]), np.array([[0.0, 1.0], [0.6, 0.8]])],
+                       [{"topic": "a"}, {"topic": "b"}], dense_dim=2, colbert_dim=2)
+    summary = points_summary(points)
+    assert summary[1] == {"id": 1, "vector": {"dense": [1.0, 0.0], "colbert": [[0.0, 1.0], pytest.approx([0.6, 0.8])]},
+                          "payload": {"topic": "b"}}
+    assert stored_points(list(reversed(points))) == summary  # sorted by id
+    assert stored_points([]) == []
+    with pytest.raises(TypeError, match="item 0 is a dict"):
+        points_summary([{"id": 0}])
+    with pytest.raises(TypeError, match="got NoneType"):
+        points_summary(None)
+    unnamed = [models.PointStruct(id=0, vector=[1.0, 0.0])]
+    with pytest.raises(ValueError, match="needs the named vectors 'dense' and 'colbert'.*one unnamed vector"):
+        stored_points(unnamed)
+    bad_id = [models.PointStruct(id="p7", vector={"dense": [1.0, 0.0], "colbert": [[1.0, 0.0]]})]
+    with pytest.raises(ValueError, match="Qdrant cannot store these points"):
+        stored_points(bad_id)
+
+
+def test_query_request_summary_reads_the_fields_a_rerank_query_sets():
+    request = models.QueryRequest(prefetch=models.Prefetch(query=np.array([1.0, 0.0]), using="dense", limit=3),
+                                  query=models.NearestQuery(nearest=[[0.0, 1.0]]), using="colbert", limit=2)
+    assert query_request_summary(request) == {"prefetch": [{"using": "dense", "limit": 3, "query": [1.0, 0.0]}],
+                                              "using": "colbert", "limit": 2, "query": [[0.0, 1.0]]}
+    plain = query_request_summary({"query": [1.0, 2.0], "using": "dense"})
+    assert plain == {"prefetch": [], "using": "dense", "limit": None, "query": [1.0, 2.0]}
+    two = models.QueryRequest(prefetch=[models.Prefetch(using="a", limit=1), models.Prefetch(using="b", limit=2)])
+    assert [p["using"] for p in query_request_summary(two)["prefetch"]] == ["a", "b"]
+    with pytest.raises(TypeError, match="expected a models.QueryRequest, got list"):
+        query_request_summary([1.0])
+
+
+@pytest.mark.parametrize("case", range(len(EX4_CASES)))
+def test_search_fixed_collection_runs_the_lessons_rerank_cases(case):
+    (candidates, limit, topic), expected = EX4_CASES[case]
+    topic_filter = None if topic is None else models.Filter(
+        must=[models.FieldCondition(key="topic", match=models.MatchValue(value=topic))])
+    request = models.QueryRequest(
+        prefetch=models.Prefetch(query=EX4_DENSE_QUERY, using="dense", limit=candidates, filter=topic_filter),
+        query=EX4_COLBERT_QUERY, using="colbert", limit=limit)
+    assert agrees(search_fixed_collection(request, EX4_DENSE, EX4_COLBERT, EX4_TOPICS), expected)
+    # the same filter on the whole request is passed down into the prefetch
+    top_level = request.model_copy(update={"filter": topic_filter, "prefetch": request.prefetch.model_copy(
+        update={"filter": None})})
+    assert agrees(search_fixed_collection(top_level, EX4_DENSE, EX4_COLBERT, EX4_TOPICS), expected)
+
+
+@settings(max_examples=15, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), candidates=st.integers(1, 12), limit=st.integers(1, 12),
+       topic=st.sampled_from([None, "x", "y"]))
+def test_search_fixed_collection_equals_numpy_prefetch_and_maxsim_on_random_points(seed, candidates, limit, topic):
+    rng = np.random.default_rng(seed)
+    n = 12
+    dense = rng.standard_normal((n, 5)).astype(np.float32)
+    colbert = [token_vectors(rng, int(rng.integers(1, 6)), True, dim=8) for _ in range(n)]
+    topics = [str(t) for t in rng.choice(["x", "y"], n)]
+    dense_query, colbert_query = rng.standard_normal(5).astype(np.float32), token_vectors(rng, 4, True, dim=8)
+    topic_filter = None if topic is None else models.Filter(
+        must=[models.FieldCondition(key="topic", match=models.MatchValue(value=topic))])
+    request = models.QueryRequest(
+        prefetch=models.Prefetch(query=dense_query, using="dense", limit=candidates, filter=topic_filter),
+        query=colbert_query, using="colbert", limit=limit)
+    got = search_fixed_collection(request, dense, colbert, topics)
+    expected = numpy_rerank(dense_query, colbert_query, dense, colbert, candidates, limit, topics, topic)
+    assert [i for i, _ in got] == [i for i, _ in expected]
+    np.testing.assert_allclose([s for _, s in got], [s for _, s in expected], atol=1e-5)
+
+
+@pytest.mark.parametrize("engine", ["embedded", "edge"])
+def test_engine_hits_rank_every_document_by_maxsim_ties_by_id(engine):
+    query, documents, expected = random_case(5, 4, 10, 6, True)  # repeats: exact ties
+    hits = engine_hits(query, documents, engine)
+    assert [i for i, _ in hits] == top_k(expected, 10).tolist()
+    np.testing.assert_allclose([s for _, s in hits], expected[top_k(expected, 10)], atol=1e-5)
+    assert agrees(engine_hits(EX4_COLBERT_QUERY, EX4_COLBERT, engine), [[3, 2.0], [2, 1.8], [1, 1.4], [0, 1.0]])
+
+
+def test_engine_hits_rejects_an_unknown_engine():
+    with pytest.raises(ValueError, match="engine must be 'embedded' or 'edge'"):
+        engine_hits([[1.0]], [[[1.0]]], "server")
+
+
+def test_grading_helpers_print_nothing_and_warn_nothing(capfd):
+    """A graded cell that writes to stderr scores 0 under nbgrader: these run inside graded cells."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        config = course_vectors_config(3, 2)
+        vectors_config_summary(config)
+        scores_with_config(config, EX1_DENSE_QUERY, EX1_DENSE, EX1_COLBERT_QUERY, EX1_COLBERT)
+        points = to_points([0], [[1.0, 0.0]], [[[1.0, 0.0]]], dense_dim=2, colbert_dim=2)
+        stored_points(points)
+        request = models.QueryRequest(prefetch=models.Prefetch(query=EX4_DENSE_QUERY, using="dense", limit=2),
+                                      query=EX4_COLBERT_QUERY, using="colbert", limit=2)
+        query_request_summary(request)
+        search_fixed_collection(request, EX4_DENSE, EX4_COLBERT, EX4_TOPICS)
+        engine_hits(EX4_COLBERT_QUERY, EX4_COLBERT, "embedded")
+        engine_hits(EX4_COLBERT_QUERY, EX4_COLBERT, "edge")
+    assert capfd.readouterr() == ("", "")

@@ -25,6 +25,11 @@ def write(notebook, path: str | Path) -> None:
     temporary.replace(path)
 
 
+def write_string(notebook) -> str:
+    """``notebook`` as JSON text."""
+    return nbformat.writes(notebook)
+
+
 def nbgrader_info(cell) -> dict:
     """The cell's nbgrader metadata ({} for an ordinary cell)."""
     return cell.get("metadata", {}).get("nbgrader", {})

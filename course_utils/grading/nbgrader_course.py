@@ -1,0 +1,134 @@
+"""nbgrader course directories: the instructor's, and the private grading copies the workers use.
+
+The instructor's course directory (this repository) keeps the gradebook,
+``submitted/``, ``autograded/`` and ``feedback/``. Grading itself runs in
+private copies whose source notebook holds no solutions and no hidden expected
+values: only the student version with the grader's test cells
+(see :mod:`course_utils.grading.trusted`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import io
+import logging
+import os
+import shutil
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from course_utils.grading import notebooks as nb
+from course_utils.grading import trusted
+
+#: Settings every grading copy adds to the course's nbgrader_config.py.
+GRADING_CONFIG = """
+# --- added for a grading copy by course_utils.grading ---
+c.OverwriteCells.add_missing_cells = True
+c.Execute.timeout = {timeout}
+# a cell that runs too long fails the whole run, so the grader can find it and stop it
+c.Execute.interrupt_on_timeout = False
+"""
+
+
+def source_notebook_path(course: Path, lesson: str) -> Path:
+    return Path(course) / "solutions" / lesson / f"{lesson}.ipynb"
+
+
+def nbgrader_api(root: Path):
+    """nbgrader's Python API for the course directory ``root`` (its nbgrader_config.py applied).
+
+    nbgrader runs the ``alembic`` command when it creates a gradebook, found on PATH:
+    this environment's scripts folder is put first so that it is always the right one.
+    """
+    scripts = str(Path(sys.executable).parent)
+    if os.environ.get("PATH", "").split(os.pathsep)[0] != scripts:
+        os.environ["PATH"] = scripts + os.pathsep + os.environ.get("PATH", "")
+    from nbgrader.apps import NbGraderAPI
+    from nbgrader.coursedir import CourseDirectory
+    from traitlets.config import Config
+    from traitlets.config.loader import PyFileConfigLoader
+
+    config = Config()
+    if (Path(root) / "nbgrader_config.py").exists():
+        config.merge(PyFileConfigLoader("nbgrader_config.py", path=str(root)).load_config())
+    config.CourseDirectory.root = str(root)
+    config.Application.log_level = logging.WARNING
+    coursedir = CourseDirectory(config=config)
+    return NbGraderAPI(coursedir=coursedir, config=config)
+
+
+def run_quietly(operation, *args, **kwargs) -> dict:
+    """Call an NbGraderAPI method, keeping its console output out of the grader's screen."""
+    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+        return operation(*args, **kwargs)
+
+
+@dataclass
+class GradingSetup:
+    """What grading one lesson needs: the student version, the trusted checks, a template copy."""
+
+    lesson: str
+    release: object
+    test_cells: dict[str, trusted.TestCell]
+    template: Path
+
+
+def register_and_release(course: Path, lesson: str, into: Path):
+    """Record ``lesson`` in the instructor's gradebook and generate its student version into ``into``.
+
+    Uses ``nbgrader generate_assignment`` with the release folder redirected, so
+    the committed ``notebooks/`` is not touched.
+
+    Returns:
+        the student version (nbformat node).
+    """
+    api = nbgrader_api(course)
+    api.coursedir.release_directory = str(Path(into).resolve())
+    result = run_quietly(api.generate_assignment, lesson, force=True, create=True)
+    if not result["success"]:
+        raise RuntimeError(f"nbgrader could not generate {lesson}:\n{result.get('error') or result.get('log')}")
+    return nb.read(Path(into) / lesson / f"{lesson}.ipynb")
+
+
+def grading_notebook(release, source, cells: dict[str, trusted.TestCell]):
+    """The student version with each test cell replaced by its grading version."""
+    graded = copy.deepcopy(release)
+    originals = nb.test_cells(source)
+    for grade_id, cell in nb.test_cells(graded).items():
+        cell.source = trusted.grading_source(cells[grade_id], originals[grade_id].source)
+    return graded
+
+
+def prepare(course: Path, lesson: str, timeout: int) -> GradingSetup:
+    """Register the lesson, read its checks, and build the template grading copy.
+
+    Raises:
+        ValueError: unknown lesson, or a test cell whose checks cannot be verified.
+    """
+    course = Path(course)
+    source_path = source_notebook_path(course, lesson)
+    if not source_path.exists():
+        known = sorted(p.name for p in (course / "solutions").iterdir() if p.is_dir()) \
+            if (course / "solutions").is_dir() else []
+        raise ValueError(f"no lesson {lesson!r} in {course / 'solutions'} (lessons: {', '.join(known) or 'none'})")
+    source = nb.read(source_path)
+    cells = trusted.test_cells(source)
+    scratch = Path(tempfile.mkdtemp(prefix="course-grading-"))
+    release = register_and_release(course, lesson, scratch / "release")
+    template = scratch / "template"
+    (template / "solutions" / lesson).mkdir(parents=True)
+    config = (course / "nbgrader_config.py").read_text() if (course / "nbgrader_config.py").exists() else \
+        "c = get_config()\n"
+    (template / "nbgrader_config.py").write_text(config + GRADING_CONFIG.format(timeout=int(timeout)))
+    for item in source_path.parent.iterdir():  # data files a lesson ships next to its notebook
+        if item.name != source_path.name and not item.name.startswith("."):
+            copy = shutil.copytree if item.is_dir() else shutil.copy2
+            copy(item, template / "solutions" / lesson / item.name)
+    nb.write(grading_notebook(release, source, cells), template / "solutions" / lesson / f"{lesson}.ipynb")
+    result = run_quietly(nbgrader_api(template).generate_assignment, lesson, force=True, create=True)
+    if not result["success"]:
+        raise RuntimeError(f"nbgrader could not prepare the grading copy:\n{result.get('error')}")
+    return GradingSetup(lesson, release, cells, template)
