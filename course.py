@@ -9,6 +9,9 @@ with), then acts:
 - ``start``: opens JupyterLab on the student notebooks in ``notebooks/``;
 - ``test``: runs the whole test suite (extra arguments go to pytest).
 
+Instructors: ``python3 course.py grade <lesson> <submissions>`` grades a class
+(``python -m course_utils grade --help`` in the environment lists the options).
+
 For maintainers: ``python3 course.py generate`` stamps the Colab badge and set-up
 cell into every lesson in ``solutions/`` and regenerates the student versions in
 ``notebooks/`` with nbgrader; ``python3 course.py lock`` re-resolves the newest versions that
@@ -31,7 +34,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
 CONSTRAINTS = ROOT / "constraints.txt"
-EXTRAS = {"start": "course", "test": "test"}
+EXTRAS = {"start": "course", "test": "test", "grade": "grading"}
 
 
 def venv_python() -> Path:
@@ -90,6 +93,13 @@ def test(args: list[str]) -> int:
     return subprocess.call([str(python), "-m", "pytest", *args], cwd=ROOT)
 
 
+def grade(args: list[str]) -> int:
+    """Instructors: ``python -m course_utils grade`` in the course environment (see the README)."""
+    python = ensure_environment(EXTRAS["grade"])
+    course = [] if any(a == "--course" or a.startswith("--course=") for a in args) else ["--course", str(ROOT)]
+    return subprocess.call([str(python), "-m", "course_utils", "grade", *course, *args])
+
+
 def course_setting() -> tuple[str, str]:
     """The repository URL and branch that Colab badges and set-up cells point to (from pyproject.toml)."""
     text = (ROOT / "pyproject.toml").read_text()
@@ -143,7 +153,7 @@ def lock(args: list[str]) -> int:
 
 
 def main(argv: list[str]) -> int:
-    commands = {"start": start, "test": test, "generate": generate, "lock": lock}
+    commands = {"start": start, "test": test, "grade": grade, "generate": generate, "lock": lock}
     if not argv or argv[0] not in commands:
         print(__doc__.strip())
         return 2

@@ -13,6 +13,12 @@
 - :func:`to_points` and :func:`upload_points` turn fastembed's outputs into points and store them.
 - :class:`EdgeMaxSimIndex` runs the Qdrant engine itself (Qdrant Edge, in-process)
   as an exact MaxSim reference: ``search(Q)`` gives the document ids and scores it ranks.
+- :func:`is_embedded`, :func:`collection_name` (a per-student prefix on a shared server,
+  from ``QDRANT_COLLECTION_PREFIX``) and :func:`format_side_by_side` (ranked lists as a table).
+- For graded tests (lesson 4), functions that turn what a student builds into plain data
+  and run it on a small in-memory collection of fixed vectors: :func:`vectors_config_summary`,
+  :func:`scores_with_config`, :func:`points_summary`, :func:`stored_points`,
+  :func:`query_request_summary`, :func:`search_fixed_collection`, :func:`engine_hits`.
 
 A rerank query in a lesson looks like this::
 
