@@ -26,6 +26,7 @@ TAMPERING = {
     r"sys\.settrace|sys\.setprofile": "traces the code that runs (sys.settrace)",
     r"course_utils\.checks|COURSE_CHECK_LOG": "touches the course's checking code",
     r"\bbuiltins\b": "changes Python's built-in functions",
+    r"course_utils\.\w+\.\w+\s*=(?!=)|setattr\(\s*course_utils": "replaces the course's helper code",
     r"register_magic_function|events\.register": "hooks into IPython's events",
 }
 

@@ -31,12 +31,16 @@ _SLOT: Path | None = None
 def init_worker(slots, environment: dict[str, str]) -> None:
     """Process-pool initializer: take a free grading copy and the grading environment.
 
+    Qdrant server settings are removed: notebooks are graded with Qdrant's embedded mode.
+
     What the worker and its kernels print (kernel start-up notices, nbgrader's log)
     goes to ``worker.log`` in its copy, not to the instructor's screen.
     """
     global _SLOT
     _SLOT = Path(slots.get())
     os.environ.update(environment)
+    for name in ("QDRANT_URL", "QDRANT_API_KEY", "QDRANT_COLLECTION_PREFIX"):
+        os.environ.pop(name, None)  # graded notebooks use Qdrant's embedded mode, never a class server
     log = os.open(_SLOT / "worker.log", os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
     os.dup2(log, 1)
     os.dup2(log, 2)
