@@ -432,15 +432,21 @@ def _score(value: float) -> float:
     return round(float(value), 6)
 
 
-def _as_vector_params(value, where: str) -> models.VectorParams:
-    if isinstance(value, models.VectorParams):
+def _as_model(value, model_class, where: str):
+    """``value`` as a qdrant-client ``model_class`` (a dict is validated into one).
+
+    Raises:
+        ValueError: a dict that is not a valid ``model_class``.
+        TypeError: anything else.
+    """
+    if isinstance(value, model_class):
         return value
     if isinstance(value, Mapping):
         try:
-            return models.VectorParams.model_validate(dict(value))
+            return model_class.model_validate(dict(value))
         except ValueError as error:
-            raise ValueError(f"{where} is not a valid VectorParams: {error}") from None
-    raise TypeError(f"{where} must be a models.VectorParams, got {type(value).__name__}")
+            raise ValueError(f"{where} is not a valid {model_class.__name__}: {error}") from None
+    raise TypeError(f"{where} must be a models.{model_class.__name__}, got {type(value).__name__}")
 
 
 def vectors_config_summary(config) -> dict[str, dict]:
@@ -462,7 +468,7 @@ def vectors_config_summary(config) -> dict[str, dict]:
                         f"got {type(config).__name__}")
     summary = {}
     for name, value in config.items():
-        params = _as_vector_params(value, f"the configuration of {name!r}")
+        params = _as_model(value, models.VectorParams, f"the configuration of {name!r}")
         multivector = params.multivector_config
         hnsw = params.hnsw_config
         summary[str(name)] = {
@@ -593,17 +599,6 @@ def stored_points(points) -> list[dict]:
     return sorted((_point_as_plain(record) for record in records), key=lambda p: (str(type(p["id"])), p["id"]))
 
 
-def _as_query_request(request) -> models.QueryRequest:
-    if isinstance(request, models.QueryRequest):
-        return request
-    if isinstance(request, Mapping):
-        try:
-            return models.QueryRequest.model_validate(dict(request))
-        except ValueError as error:
-            raise ValueError(f"not a valid QueryRequest: {error}") from None
-    raise TypeError(f"expected a models.QueryRequest, got {type(request).__name__}")
-
-
 def _query_vector(query):
     """The vector(s) of a query as plain lists (a raw vector or a ``NearestQuery``)."""
     if isinstance(query, models.NearestQuery):
@@ -628,7 +623,7 @@ def query_request_summary(request) -> dict:
     Raises:
         TypeError: ``request`` is not a ``QueryRequest``.
     """
-    request = _as_query_request(request)
+    request = _as_model(request, models.QueryRequest, "the request")
     prefetch = request.prefetch
     prefetches = [] if prefetch is None else list(prefetch) if isinstance(prefetch, list) else [prefetch]
     return {
@@ -654,7 +649,7 @@ def search_fixed_collection(request, dense_vectors, colbert_vectors, topics: Seq
         TypeError: ``request`` is not a ``QueryRequest``.
         ValueError: Qdrant rejects the request (its message included).
     """
-    request = _as_query_request(request)
+    request = _as_model(request, models.QueryRequest, "the request")
     dense = _as_dense_rows(dense_vectors)
     colbert = [np.asarray(c, dtype=np.float32) for c in colbert_vectors]
     payloads = None if topics is None else [{"topic": topic} for topic in topics]

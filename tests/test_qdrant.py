@@ -532,7 +532,7 @@ def test_query_request_summary_reads_the_fields_a_rerank_query_sets():
     assert plain == {"prefetch": [], "using": "dense", "limit": None, "query": [1.0, 2.0]}
     two = models.QueryRequest(prefetch=[models.Prefetch(using="a", limit=1), models.Prefetch(using="b", limit=2)])
     assert [p["using"] for p in query_request_summary(two)["prefetch"]] == ["a", "b"]
-    with pytest.raises(TypeError, match="expected a models.QueryRequest, got list"):
+    with pytest.raises(TypeError, match="the request must be a models.QueryRequest, got list"):
         query_request_summary([1.0])
 
 
