@@ -84,6 +84,9 @@ def start(args: list[str]) -> int:
     python = ensure_environment(EXTRAS["start"])
     print("Starting JupyterLab on the course notebooks (stop it with Ctrl+C) ...", flush=True)
     command = [str(python), "-m", "jupyter", "lab", f"--ServerApp.root_dir={ROOT / 'notebooks'}", *args]
+    if hasattr(os, "geteuid") and os.geteuid() == 0 and "--allow-root" not in args:
+        print("Running as root (as in many containers): adding --allow-root.", flush=True)
+        command.append("--allow-root")
     return subprocess.call(command, cwd=ROOT)
 
 

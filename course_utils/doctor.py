@@ -2,7 +2,9 @@
 
 It checks Python, the installed packages, where fastembed caches models and
 whether each course model is there, whether the model hub can be reached, and
-whether this is Colab; for every problem it prints what to do.
+whether this is Colab; for every problem it prints what to do there: on Colab
+the fixes are Colab's (the set-up cell, a fresh runtime, Google Drive), locally
+they are the README's start command and the course environment in ``.venv``.
 """
 
 from __future__ import annotations

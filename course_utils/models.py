@@ -144,7 +144,8 @@ def check_models(model_names=ALL_MODELS, timeout: float = 1.5) -> None:
         "  1. connect to the internet (or unset HF_HUB_OFFLINE) and run this cell again;\n"
         "  2. on a machine with internet, run `python -m course_utils prefetch --cache-dir DIR`, copy DIR "
         "here and set the environment variable FASTEMBED_CACHE_PATH=DIR before starting Jupyter;\n"
-        "  3. run `python -m course_utils doctor` for a full report.")
+        "  3. for a full report, run `import sys; !{sys.executable} -m course_utils doctor` in a notebook cell "
+        "(or `.venv/bin/python -m course_utils doctor` in a terminal, in the course folder).")
 
 
 def prefetch(model_names=ALL_MODELS, folder: str | os.PathLike | None = None) -> dict[str, Path]:

@@ -196,11 +196,13 @@ def model_checks(monkeypatch):
 
 @pytest.fixture
 def course_package_missing(monkeypatch, recorder):
-    """``course_utils`` cannot be found until the recorded pip command installs it."""
-    real = sys.modules[colab.PACKAGE]
-    monkeypatch.setitem(sys.modules, colab.PACKAGE, None)
+    """``course_utils`` (and its modules) cannot be found until the recorded pip command installs it."""
+    loaded = {name: module for name, module in sys.modules.items()
+              if name == colab.PACKAGE or name.startswith(colab.PACKAGE + ".")}
+    for name in loaded:
+        monkeypatch.setitem(sys.modules, name, None)
     assert importlib.util.find_spec(colab.PACKAGE) is None
-    recorder.on_install = lambda: sys.modules.__setitem__(colab.PACKAGE, real)
+    recorder.on_install = lambda: sys.modules.update(loaded)
 
 
 def run_setup_cell(repository: str = REPOSITORY, branch: str = BRANCH) -> dict:
@@ -242,12 +244,16 @@ def test_on_colab_with_the_course_installed_the_setup_cell_installs_nothing(on_c
     assert len(model_checks) == 1
 
 
-def test_locally_the_setup_cell_only_checks_the_models(not_on_colab, recorder, course_package_missing,
-                                                       model_checks, monkeypatch):
-    monkeypatch.setitem(sys.modules, colab.PACKAGE, course_utils)  # installed locally by the start command
+def test_locally_the_setup_cell_only_checks_the_models(not_on_colab, recorder, model_checks):
     assert run_setup_cell()["ON_COLAB"] is False
     assert recorder.commands == []
     assert len(model_checks) == 1
+
+
+def test_locally_the_setup_cell_never_installs(not_on_colab, recorder, course_package_missing):
+    with pytest.raises(ImportError):  # locally, the README's start command installs the course
+        run_setup_cell()
+    assert recorder.commands == []
 
 
 def test_a_failed_install_on_colab_shows_what_pip_said(on_colab, recorder, course_package_missing, model_checks):

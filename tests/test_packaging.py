@@ -121,3 +121,8 @@ def test_ci_runs_the_readmes_test_command():
     ci = (ROOT / ".ci" / "run").read_text()
     assert "python3 course.py test" in readme and "python3 course.py start" in readme
     assert "python3 course.py test" in ci
+
+
+def test_readme_clone_command_uses_the_configured_repository():
+    repository = PYPROJECT["project"]["urls"]["Repository"]
+    assert f"git clone {repository}\n" in (ROOT / "README.md").read_text()
