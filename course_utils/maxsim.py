@@ -27,9 +27,14 @@ from typing import NamedTuple
 import numpy as np
 
 #: Largest similarity block (in bytes) one worker holds at a time while scoring a corpus.
-BLOCK_BYTES = 2 * 1024 * 1024
-#: Up to this many query tokens, a chunk's similarities are laid out (chunk tokens, query tokens).
+BLOCK_BYTES = 8 * 1024 * 1024
+#: Up to this many query tokens, a chunk's similarities are laid out (chunk tokens, query tokens)
+#: and kept small enough for a core's cache; above it, (query tokens, chunk tokens).
 FEW_QUERY_TOKENS = 64
+#: Similarity block (in bytes) of a chunk when the query tokens are few: it stays in a core's cache.
+CACHE_BYTES = 512 * 1024
+#: OpenBLAS has a faster kernel for products of at most about this many multiply-adds.
+SMALL_PRODUCT = 1_000_000
 
 
 @functools.lru_cache(maxsize=None)
@@ -214,34 +219,41 @@ def _packed_queries(queries, dim: int | None = None) -> tuple[np.ndarray, np.nda
 
 
 def _chunk_tokens(n_query_tokens: int) -> int:
-    """Corpus tokens per chunk: as many as fit a similarity block of ``BLOCK_BYTES`` (at least 1)."""
-    return max(1, BLOCK_BYTES // (4 * n_query_tokens))
+    """Corpus tokens per chunk: as many as fit the similarity block (at least 1)."""
+    budget = min(BLOCK_BYTES, CACHE_BYTES) if n_query_tokens <= FEW_QUERY_TOKENS else BLOCK_BYTES
+    return max(1, budget // (4 * n_query_tokens))
 
 
 def _score_chunk(corpus: PackedCorpus, first: int, stop: int, queries: np.ndarray, query_starts: np.ndarray,
                  out: np.ndarray, block: np.ndarray) -> None:
     """MaxSim of every query against documents ``first:stop``, written into ``out[:, first:stop]``.
 
-    1. One matrix product: the similarity of every token of the chunk with every query token.
+    1. Matrix products: the similarity of every token of the chunk with every query token.
     2. A segment-wise max over each document's tokens: each query token's best match in each document.
     3. Each query's best matches added up: its MaxSim with each document.
 
-    ``block`` is the worker's own float32 buffer: every chunk's similarities are written into it
-    (``out=``), so no memory is allocated per chunk. With few query tokens the similarities are laid
-    out (chunk tokens, query tokens), the faster product for a tall, narrow result; with many, the
-    other way round, so that each maximum runs along contiguous memory.
+    ``block`` is the worker's own float32 buffer; the similarities are written into it (``out=``),
+    so nothing is allocated per chunk.
     """
     offsets = corpus.offsets[first:stop + 1]
-    tokens = corpus.vectors[offsets[0]:offsets[-1]]                         # (chunk tokens, dim)
-    starts = offsets[:-1] - offsets[0]                                      # each document's first row
-    rows, columns = len(tokens), len(queries)
+    tokens = corpus.vectors[offsets[0]:offsets[-1]]                    # (chunk tokens, dim)
+    starts = offsets[:-1] - offsets[0]                                 # each document's first row
+    rows, columns, dim = len(tokens), len(queries), corpus.dim
     if columns <= FEW_QUERY_TOKENS:
-        sims = np.matmul(tokens, queries.T, out=block[:rows * columns].reshape(rows, columns))
-        best = np.maximum.reduceat(sims, starts, axis=0).T                  # (query tokens, documents)
+        # one query: a tall, narrow block (chunk tokens, query tokens), computed as a stack of small
+        # products (one numpy call, one BLAS call per `step` rows), and a max down each document's rows
+        sims = block[:rows * columns].reshape(rows, columns)
+        queries_t = np.ascontiguousarray(queries.T)                    # (dim, query tokens)
+        step = max(1, SMALL_PRODUCT // (columns * dim))
+        whole = rows - rows % step
+        np.matmul(tokens[:whole].reshape(-1, step, dim), queries_t, out=sims[:whole].reshape(-1, step, columns))
+        np.matmul(tokens[whole:], queries_t, out=sims[whole:])
+        best = np.maximum.reduceat(sims, starts, axis=0).T            # (query tokens, documents)
     else:
-        sims = np.matmul(queries, tokens.T, out=block[:rows * columns].reshape(columns, rows))
-        best = np.maximum.reduceat(sims, starts, axis=1)                    # (query tokens, documents)
-    out[:, first:stop] = np.add.reduceat(best, query_starts, axis=0)       # (queries, documents)
+        # many queries: (query tokens, chunk tokens), so that each max runs along contiguous memory
+        sims = np.matmul(queries, tokens.T, out=block[:columns * rows].reshape(columns, rows))
+        best = np.maximum.reduceat(sims, starts, axis=1)              # (query tokens, documents)
+    out[:, first:stop] = np.add.reduceat(best, query_starts, axis=0)  # (queries, documents)
 
 
 def score_queries(queries, corpus, *, workers: int | None = None) -> np.ndarray:
