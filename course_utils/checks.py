@@ -28,7 +28,8 @@ from collections.abc import Mapping
 LOG_VARIABLE = "COURSE_CHECK_LOG"
 _NOT_GIVEN = object()
 
-#: Default tolerance for numbers: |actual - expected| <= TOLERANCE * max(1, |expected|).
+#: Default tolerance for floats: |actual - expected| <= TOLERANCE * max(1, |expected|).
+#: A whole number expected (an ``int``) must be matched exactly.
 TOLERANCE = 1e-5
 
 
@@ -69,7 +70,7 @@ def _describe(value) -> str:
     if isinstance(value, str):
         return "a string"
     if isinstance(value, list):
-        return f"a list of {len(value)}"
+        return f"a list or tuple of {len(value)}"
     if isinstance(value, dict):
         return "a dict" if "__repr__" not in value else f"an object {value['__repr__']}"
     return "None" if value is None else type(value).__name__
@@ -78,7 +79,8 @@ def _describe(value) -> str:
 def compare(actual, expected, tolerance: float = TOLERANCE, where: str = "") -> str | None:
     """Why plain value ``actual`` differs from ``expected``, or None when they agree.
 
-    Numbers agree within ``tolerance`` (relative, at least absolute); bools only
+    Whole numbers (``int`` expected) agree only exactly; floats within ``tolerance``
+    (relative, at least absolute); bools only
     with bools; lists element by element (same length); dicts key by key.
     """
     at = f" at {where}" if where else ""
@@ -89,7 +91,8 @@ def compare(actual, expected, tolerance: float = TOLERANCE, where: str = "") -> 
     if isinstance(expected, (int, float)):
         if isinstance(actual, bool) or not isinstance(actual, (int, float)):
             return f"expected a number{at}, got {_describe(actual)}"
-        if math.isnan(actual) or abs(actual - expected) > tolerance * max(1.0, abs(expected)):
+        allowed = 0.0 if isinstance(expected, int) else tolerance * max(1.0, abs(expected))
+        if math.isnan(actual) or abs(actual - expected) > allowed:
             return f"expected {expected!r}{at}, got {actual!r}"
         return None
     if isinstance(expected, list):

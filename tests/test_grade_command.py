@@ -127,7 +127,7 @@ def test_flat_lms_folder_with_unreadable_files(tmp_path):
     assert "notes.txt" in reasons
     csv_text = command.write_csv(course).read_text()
     assert csv_text.splitlines()[0].startswith("student,lesson,score,max_score,")
-    assert "ann,01-late-interaction-basics,10.0,10.0,3.0,2.0,3.0,2.0" in csv_text
+    assert "ann,01-late-interaction-basics,10.0,10.0,graded,3.0,2.0,3.0,2.0" in csv_text
 
 
 def gradebook_contents(course) -> dict:
@@ -149,6 +149,7 @@ def test_parallel_and_serial_runs_give_identical_gradebooks_and_rerun_keeps_them
     command.grade(parallel, LESSON, folder, jobs=2, timeout=TIMEOUT, echo=lambda *a: None)
     assert gradebook_contents(serial) == gradebook_contents(parallel)
     assert gs.gradebook_scores(serial, LESSON) == {"full": 10.0, "blank": 0.0, "part": 6.0, "one": 7.0}
+    set_manual_score(serial, "one", "ex1-test", 1.5)  # as an instructor would in formgrader
     before = gradebook_contents(serial)
     # a re-run grades nothing that did not change, and a forced re-grade gives the same result
     again = command.grade(serial, LESSON, folder, jobs=1, timeout=TIMEOUT, echo=lambda *a: None)
@@ -157,6 +158,46 @@ def test_parallel_and_serial_runs_give_identical_gradebooks_and_rerun_keeps_them
     again = command.grade(serial, LESSON, folder, jobs=2, timeout=TIMEOUT, regrade=True, echo=lambda *a: None)
     assert sorted(again.graded) == ["full", "one", "part"]
     assert gradebook_contents(serial) == before
+    assert "Your instructor set this exercise's score to 1.5" in feedback_text(serial, "one")
+
+
+def set_manual_score(course, student, test_id, score):
+    from nbgrader.api import Gradebook
+
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gradebook:
+        grade = gradebook.find_grade(test_id, LESSON, LESSON, student)
+        grade.manual_score = score
+        gradebook.db.commit()
+
+
+def test_zip_of_student_folders_prefers_the_lesson_notebook_and_lists_everyone(tmp_path):
+    import os
+    import tempfile
+    import time
+    import zipfile
+
+    course = new_course(tmp_path)
+    reference = gs.make_course(tmp_path / "reference", [LESSON])
+    folder = tmp_path / "class"
+    gs.submissions_folder(folder, {"ivan": gs.solved_notebook(reference, LESSON)}, LESSON)
+    time.sleep(0.01)
+    nb.write(gs.student_notebook(reference, LESSON), folder / "ivan" / "Untitled.ipynb")  # newer, blank
+    (folder / "erin").mkdir()
+    (folder / "erin" / f"{LESSON}.ipynb").write_text('{"cells": [')
+    archive = tmp_path / "class.zip"
+    with zipfile.ZipFile(archive, "w") as zipped:
+        for path in folder.rglob("*.ipynb"):
+            zipped.write(path, path.relative_to(folder))
+    before = set(os.listdir(tempfile.gettempdir()))
+    outcome = command.grade(course, LESSON, archive, jobs=1, timeout=TIMEOUT, echo=lambda *a: None)
+    assert gs.gradebook_scores(course, LESSON) == {"ivan": 10.0}
+    reasons = dict(outcome.skipped)
+    assert f"the one named {LESSON}.ipynb was graded" in reasons["class.zip: ivan/Untitled.ipynb"]
+    assert "not a notebook" in reasons[f"class.zip: erin/{LESSON}.ipynb"]
+    assert not any(name.startswith("course-submissions-") for name in set(os.listdir(tempfile.gettempdir())) - before)
+    rows = command.write_csv(course, [(s, LESSON, why) for s, why in outcome.not_graded]).read_text().splitlines()
+    assert any(row.startswith(f"erin,{LESSON},,,not graded: class.zip: erin/") for row in rows)
+    assert any(row.startswith(f"ivan,{LESSON},10.0,10.0,graded,") for row in rows)
 
 
 def test_command_line_reports_bad_arguments_plainly(tmp_path):

@@ -37,9 +37,13 @@ GRADING_RECORD = "course_grading.json"
 
 @dataclass
 class Outcome:
+    """What a ``grade`` run did. ``skipped`` lists (file, why); ``not_graded`` (student, why) for the
+    students whose only file could not be graded."""
+
     graded: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     skipped: list[tuple[str, str]] = field(default_factory=list)
+    not_graded: list[tuple[str, str]] = field(default_factory=list)
     failed: list[tuple[str, str]] = field(default_factory=list)
     seconds: float = 0.0
 
@@ -85,11 +89,29 @@ def store_result(course: Path, lesson: str, submission: collecting.Submission, r
                       json.dumps({"sha256": digest, **json.loads(worker.result_json(result))}, indent=1))
 
 
-def write_csv(course: Path) -> Path:
-    """``grades.csv`` from the gradebook: student, lesson, score, max score, points per test cell."""
+def manual_scores(course: Path, lesson: str, student: str) -> dict[str, float]:
+    """{test grade_id: manual score} the instructor gave ``student`` in formgrader (empty if none)."""
+    from nbgrader.api import Gradebook, MissingEntry
+
+    if not (course / "gradebook.db").exists():
+        return {}
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gradebook:
+        try:
+            submission = gradebook.find_submission(lesson, student)
+        except MissingEntry:
+            return {}
+        return {g.name: g.manual_score for n in submission.notebooks for g in n.grades if g.manual_score is not None}
+
+
+def write_csv(course: Path, not_graded: list[tuple[str, str, str]] = ()) -> Path:
+    """``grades.csv`` from the gradebook: student, lesson, score, max score, status, points per test cell.
+
+    ``not_graded`` adds (student, lesson, why) rows, with no score, for students of the last run whose
+    file could not be graded and who have no grade yet: a spreadsheet then shows them too.
+    """
     from nbgrader.api import Gradebook
 
-    rows, columns = [], []
+    rows, columns, graded = [], [], set()
     with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gradebook:
         for assignment in sorted(gradebook.assignments, key=lambda a: a.name):
             names = [f"{assignment.name}/{cell.name}" for notebook in assignment.notebooks
@@ -97,23 +119,30 @@ def write_csv(course: Path) -> Path:
             columns += names
             for submission in sorted(gradebook.assignment_submissions(assignment.name), key=lambda s: s.student.id):
                 row = {"student": submission.student.id, "lesson": assignment.name,
-                       "score": submission.score, "max_score": submission.max_score}
+                       "score": submission.score, "max_score": submission.max_score, "status": "graded"}
+                graded.add((submission.student.id, assignment.name))
                 for notebook in submission.notebooks:
                     for grade in notebook.grades:
                         row[f"{assignment.name}/{grade.name}"] = grade.score
                 rows.append(row)
+    rows += [{"student": student, "lesson": lesson, "status": f"not graded: {why}"}
+             for student, lesson, why in not_graded if (student, lesson) not in graded]
     path = course / "grades.csv"
     temporary = path.with_name(".grades.csv.writing")
     with open(temporary, "w", newline="", encoding="utf-8") as file:
-        writer = csv.DictWriter(file, ["student", "lesson", "score", "max_score", *columns])
+        writer = csv.DictWriter(file, ["student", "lesson", "score", "max_score", "status", *columns])
         writer.writeheader()
         writer.writerows(rows)
     temporary.replace(path)
     return path
 
 
-def summary(course: Path, lesson: str) -> str:
-    """Mean, spread and the most missed exercises of ``lesson``, from the gradebook."""
+def summary(course: Path, lesson: str, names: dict[str, str] | None = None) -> str:
+    """Mean, spread and the most missed exercises of ``lesson``, from the gradebook.
+
+    ``names`` maps test cell ids to what to call them (``Exercise 2: ... (ex2-test)``).
+    """
+    names = names or {}
     from nbgrader.api import Gradebook
 
     with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gradebook:
@@ -135,12 +164,15 @@ def summary(course: Path, lesson: str) -> str:
     bins = 5
     for b in range(bins):
         low, high = maximum * b / bins, maximum * (b + 1) / bins
-        count = sum(1 for s in scores if low <= s < high or (b == bins - 1 and s == high))
-        lines.append(f"  {low:5.1f}-{high:5.1f} | {'#' * count} {count}")
+        last = b == bins - 1
+        count = sum(1 for s in scores if low <= s < high or (last and s == high))
+        label = f"[{low:g}, {high:g}{']' if last else ')'}"
+        lines.append(f"  {label:>10} | {'#' * count}{' ' if count else ''}{count}")
     worst = sorted(missed.items(), key=lambda item: (-item[1], item[0]))[:3]
     if worst:
-        lines.append("Most often missed: " + ", ".join(
-            f"{name} ({count} of {len(scores)} students, {points[name]:g} points)" for name, count in worst))
+        lines.append("Most often missed:")
+        lines += [f"  {names.get(name, name)}: {count} of {len(scores)} students ({points[name]:g} points)"
+                  for name, count in worst]
     return "\n".join(lines)
 
 
@@ -163,8 +195,17 @@ def grade(course: Path, lesson: str, submissions_folder: Path, *, jobs: int | No
     if not (course / "nbgrader_config.py").exists():
         raise ValueError(f"{course} is not a course directory (no nbgrader_config.py): run the command from the "
                          "course's folder, or pass --course")
-    found = collecting.collect(Path(submissions_folder))
+    found = collecting.collect(Path(submissions_folder), lesson)
     outcome = Outcome(skipped=list(found.skipped))
+    try:
+        _grade_collected(course, lesson, found, outcome, jobs, timeout, regrade, real_models, echo)
+    finally:
+        found.cleanup()
+    outcome.seconds = time.monotonic() - started
+    return outcome
+
+
+def _grade_collected(course, lesson, found, outcome, jobs, timeout, regrade, real_models, echo) -> None:
     setup = nbgrader_course.prepare(course, lesson, timeout)
     todo = []
     for submission in found.submissions:
@@ -176,23 +217,24 @@ def grade(course: Path, lesson: str, submissions_folder: Path, *, jobs: int | No
         try:
             repaired = sanitize.sanitize(sanitize.read_submission(submission.path), setup.release, lesson)
         except sanitize.UnreadableSubmission as problem:
-            outcome.skipped.append((str(submission.path.name if submission.path.parent == submissions_folder
-                                        else submission.path), f"{problem}"))
+            outcome.skipped.append((found.display(submission.path), f"{problem}"))
+            outcome.not_graded.append((submission.student, f"{found.display(submission.path)} {problem}"))
             continue
         todo.append((submission, digest, {
             "lesson": lesson, "student": submission.student, "notebook": nb.write_string(repaired.notebook),
             "timestamp": submission.timestamp.strftime("%Y-%m-%d %H:%M:%S.%f %Z"),
             "test_cells": setup.test_cells, "timeout": timeout,
             "visible_sources": {k: c.source for k, c in nb.test_cells(setup.release).items()},
+            "manual_scores": manual_scores(course, lesson, submission.student),
             "findings": repaired.findings, "tampering": repaired.tampering}))
     jobs = max(1, min(jobs or os.cpu_count() or 1, len(todo) or 1))
     echo(f"{len(todo)} to grade, {len(outcome.unchanged)} unchanged since last graded, "
          f"{len(outcome.skipped)} skipped; {jobs} worker(s).")
-    if todo:
-        _run(course, lesson, setup, todo, jobs, real_models, outcome)
-    shutil.rmtree(setup.template.parent, ignore_errors=True)
-    outcome.seconds = time.monotonic() - started
-    return outcome
+    try:
+        if todo:
+            _run(course, lesson, setup, todo, jobs, real_models, outcome)
+    finally:
+        shutil.rmtree(setup.template.parent, ignore_errors=True)
 
 
 def _run(course, lesson, setup, todo, jobs, real_models, outcome) -> None:
@@ -238,15 +280,21 @@ def run_command(args) -> int:
     except ValueError as error:
         print(f"Cannot grade: {error}")
         return 2
-    csv_path = write_csv(course)
+    csv_path = write_csv(course, [(student, args.lesson, why) for student, why in outcome.not_graded])
+    from course_utils.grading import trusted
+
+    source = nb.read(nbgrader_course.source_notebook_path(course, args.lesson))
+    names = {test_id: cell.name for test_id, cell in trusted.test_cells(source).items()}
     print()
-    print(summary(course, args.lesson))
+    print(summary(course, args.lesson, names))
     for name, why in outcome.skipped:
         print(f"Not graded: {name} {why}")
     for student, why in outcome.failed:
         print(f"Grading failed for {student}: {why}")
-    print(f"\nGraded {len(outcome.graded)} in {outcome.seconds:.0f} s; "
-          f"{len(outcome.unchanged)} unchanged since their last grading (use --regrade to grade them again).")
+    unchanged = (f"; {len(outcome.unchanged)} unchanged since their last grading (use --regrade to grade them "
+                 "again, for example after changing scores in formgrader, to refresh their feedback)"
+                 if outcome.unchanged else "")
+    print(f"\nGraded {len(outcome.graded)} in {outcome.seconds:.0f} s{unchanged}.")
     print(f"Gradebook: {course / 'gradebook.db'} (open it with nbgrader's formgrader)")
     print(f"Scores:    {csv_path}")
     print(f"Feedback:  {course / 'feedback'}/<student>/{args.lesson}/{args.lesson}.html")

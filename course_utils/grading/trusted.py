@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import ast
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -58,11 +59,17 @@ class Check:
 
 @dataclass
 class TestCell:
-    """A graded test cell: its checks and points."""
+    """A graded test cell: its checks and points, and the title of its exercise."""
 
     test_id: str
     points: float
     checks: list[Check] = field(default_factory=list)
+    title: str = ""
+
+    @property
+    def name(self) -> str:
+        """How people call it: ``Exercise 2: model passes per query (ex2-test)``."""
+        return f"{self.title} ({self.test_id})" if self.title else self.test_id
 
 
 def _hidden_lines(source: str) -> set[int]:
@@ -143,11 +150,30 @@ def grading_source(cell: TestCell, source: str) -> str:
     return "\n".join(out)
 
 
+def _exercise_titles(notebook) -> dict[str, str]:
+    """{test grade_id: title of the nearest markdown heading above it that names an exercise}."""
+    titles, current = {}, ""
+    for cell in notebook.cells:
+        if cell.cell_type == "markdown":
+            heading = cell.source.strip().splitlines()[0] if cell.source.strip() else ""
+            if heading.startswith("#") and "Exercise" in heading:
+                current = re.sub(r"\s*\(\d+(\.\d+)? points?\)", "", heading.lstrip("#").replace("\u270f\ufe0f", ""))
+                current = " ".join(current.split())
+        info = nb.nbgrader_info(cell)
+        if info.get("grade") and not info.get("solution"):
+            titles[info["grade_id"]] = current
+    return titles
+
+
 def test_cells(source_notebook) -> dict[str, TestCell]:
     """{test grade_id: TestCell} of an instructor's source notebook."""
     points = nb.points(source_notebook)
-    return {grade_id: parse_test_cell(grade_id, cell.source, points[grade_id])
-            for grade_id, cell in nb.test_cells(source_notebook).items()}
+    titles = _exercise_titles(source_notebook)
+    cells = {}
+    for grade_id, cell in nb.test_cells(source_notebook).items():
+        cells[grade_id] = parse_test_cell(grade_id, cell.source, points[grade_id])
+        cells[grade_id].title = titles.get(grade_id, "")
+    return cells
 
 
 @dataclass
@@ -178,18 +204,24 @@ def verdicts(cells: dict[str, TestCell], logged: dict[str, list]) -> dict[str, V
     """Score every test cell from the logged values: full points only if each of its checks ran and agreed.
 
     A check agrees when every value logged under its id equals the expected value;
-    a check that never logged a value (an error, a stopped cell) fails. Failure
-    texts name visible checks with what was expected, hidden checks only by their hint.
+    a check that never logged a value (its call raised, or the cell stopped before
+    it) fails. Failure texts give visible checks' expected values; hidden checks
+    are described only by their hint.
     """
     result = {}
     for test_id, cell in cells.items():
-        failures = []
+        failures, stopped = [], False
+        counts = {True: sum(c.hidden for c in cell.checks), False: sum(not c.hidden for c in cell.checks)}
+        numbers = {True: 0, False: 0}
         for check in cell.checks:
+            numbers[check.hidden] += 1
+            label = f"{'hidden' if check.hidden else 'visible'} check {numbers[check.hidden]} of {counts[check.hidden]}"
             values = logged.get(check.check_id, [])
-            label = f"{'hidden' if check.hidden else 'visible'} check {check.index + 1}"
             problem = None
             if not values:
-                problem = "did not run to the end (an error or a stopped cell came first)"
+                problem = "not reached: the cell stopped before it" if stopped else \
+                    "stopped with an error (your function raised, or the cell stopped here)"
+                stopped = True
             else:
                 for value in values:
                     problem = compare(value, check.expected, check.tolerance)
@@ -197,7 +229,7 @@ def verdicts(cells: dict[str, TestCell], logged: dict[str, list]) -> dict[str, V
                         problem = "returned a wrong answer" if check.hidden else problem
                         break
             if problem:
-                hint = f" Hint: {check.hint}" if check.hint else ""
+                hint = f" Hint: {check.hint}" if check.hint and not problem.startswith("not reached") else ""
                 failures.append(f"{label}: {problem}.{hint}")
         score = cell.points if cell.checks and not failures else 0.0
         if not cell.checks:

@@ -116,7 +116,9 @@ def _raw_scores(slot: Path, lesson: str, student: str) -> dict[str, float | None
         return {grade.name: grade.auto_score for notebook in submission.notebooks for grade in notebook.grades}
 
 
-def _set_scores(slot: Path, lesson: str, student: str, verdicts: dict[str, trusted.Verdict]) -> None:
+def _set_scores(slot: Path, lesson: str, student: str, verdicts: dict[str, trusted.Verdict],
+                manual: dict[str, float]) -> None:
+    """Verified scores, and the instructor's manual scores, into the slot's gradebook (for the feedback)."""
     from nbgrader.api import Gradebook
 
     with Gradebook(f"sqlite:///{slot / 'gradebook.db'}") as gradebook:
@@ -126,27 +128,38 @@ def _set_scores(slot: Path, lesson: str, student: str, verdicts: dict[str, trust
                 if grade.name in verdicts:
                     grade.auto_score = verdicts[grade.name].score
                     grade.needs_manual_grade = False
+                grade.manual_score = manual.get(grade.name)
         gradebook.db.commit()
 
 
-def _feedback_notebook(autograded, verdicts: dict[str, trusted.Verdict], report: list[str],
-                       visible_sources: dict[str, str]):
+def _verdict_lines(verdict: trusted.Verdict, test: trusted.TestCell, errors: list, manual: float | None) -> list[str]:
+    """What the feedback says under one test cell."""
+    title = f"{test.title}: " if test.title else ""
+    lines = [f"{title}{verdict.score:g} of {verdict.points:g} points (all or nothing: every check, "
+             "visible and hidden, must pass)."]
+    if manual is not None:
+        lines.append(f"Your instructor set this exercise's score to {manual:g}.")
+    error = errors[0] if errors else None
+    if verdict.failures and error is not None and error.get("ename") == "NotImplementedError":
+        return lines + ["  Not attempted yet: the answer cell still raises NotImplementedError()."]
+    lines += [f"  - {failure}" for failure in verdict.failures]
+    if verdict.failures and error is not None:
+        message = str(error.get("evalue") or "").strip()
+        lines.append(f"  The cell stopped with {error.get('ename')}" + (f": {message[:300]}" if message else "."))
+    return lines
+
+
+def _feedback_notebook(autograded, verdicts: dict[str, trusted.Verdict], report: list[str], job: dict):
     """The autograded notebook as the student may see it: test cells as the student knows them
     (hidden checks and their code removed), their outputs replaced by the verified result."""
     shown = copy.deepcopy(autograded)
     for grade_id, cell in nb.test_cells(shown).items():
-        verdict = verdicts.get(grade_id)
-        hidden = cell.source.count("check_id=") - nb.without_hidden_tests(cell.source).count("check_id=")
-        visible = visible_sources.get(grade_id, nb.without_hidden_tests(cell.source)).rstrip()
+        verdict, test = verdicts.get(grade_id), job["test_cells"].get(grade_id)
+        hidden = sum(check.hidden for check in test.checks) if test else 0
+        visible = job["visible_sources"].get(grade_id, nb.without_hidden_tests(cell.source)).rstrip()
         cell.source = visible + (f"\n# ... and {hidden} hidden check(s), not shown" if hidden else "")
         errors = [o for o in cell.outputs if o.get("output_type") == "error"]
-        lines = []
-        if verdict is not None:
-            lines.append(f"Verified by the grader: {verdict.score:g} of {verdict.points:g} points.")
-            lines += [f"  - {failure}" for failure in verdict.failures]
-        if errors and verdict is not None and verdict.failures:
-            error = errors[0]
-            lines.append(f"  The cell stopped with {error.get('ename')}: {str(error.get('evalue'))[:300]}")
+        lines = _verdict_lines(verdict, test, errors, job["manual_scores"].get(grade_id)) if verdict and test else []
         cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text="\n".join(lines) + "\n")]
     header = ["## Grading report", ""]
     header += [f"- {line}" for line in report] or ["- Nothing unusual was found in this notebook."]
@@ -162,7 +175,8 @@ def report_lines(job: dict, stoppers: list[tuple[int, str]], verdicts: dict[str,
         lines.append(f"Cell {index + 1} {why}; the grader stopped it and graded the rest.")
     for test_id, verdict in verdicts.items():
         if raw.get(test_id) and verdict.score == 0 and any(f.startswith("visible") for f in verdict.failures):
-            lines.append(f"{test_id} passed inside the notebook, but its checks failed when verified outside "
+            name = job["test_cells"][test_id].name
+            lines.append(f"{name} passed inside the notebook, but its checks failed when verified outside "
                          "it: the notebook's checking was altered. Only the verified result counts.")
     known = {c.check_id for cell in job["test_cells"].values() for c in cell.checks}
     if set(logged) - known:
@@ -224,11 +238,11 @@ def grade_submission(job: dict) -> dict:
     logged = trusted.read_log(log)
     verdicts = trusted.verdicts(job["test_cells"], logged)
     raw = _raw_scores(slot, lesson, student)
-    _set_scores(slot, lesson, student, verdicts)
+    _set_scores(slot, lesson, student, verdicts, job["manual_scores"])
     report = report_lines(job, stoppers, verdicts, raw, logged)
     autograded = nb.read(autograded_path)
     _truncate_outputs(autograded)
-    nb.write(_feedback_notebook(autograded, verdicts, report, job["visible_sources"]), autograded_path)
+    nb.write(_feedback_notebook(autograded, verdicts, report, job), autograded_path)
     feedback = run_quietly(api.generate_feedback, lesson, student, force=True)
     nb.write(autograded, autograded_path)
     feedback_path = slot / "feedback" / student / lesson / f"{lesson}.html"

@@ -1,0 +1,86 @@
+"""check(): the comparison of every graded test, its messages, and what it sends to the grader."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from course_utils import checks
+from course_utils.checks import check, compare, plain
+
+
+def test_plain_turns_numpy_and_tuples_into_python_data():
+    assert plain(np.array([[1, 2], [3, 4]], dtype=np.int64)) == [[1, 2], [3, 4]]
+    assert plain(np.float32(0.5)) == 0.5 and type(plain(np.float32(0.5))) is float
+    assert plain((1, (2.0, "a"))) == [1, [2.0, "a"]]
+    assert plain({"k": np.int32(3)}) == {"k": 3}
+    assert plain(True) is True and plain(None) is None
+    assert plain(object())["__repr__"].startswith("<object")
+
+
+class Sneaky:
+    """An answer that claims to equal everything."""
+
+    def __eq__(self, other):
+        return True
+
+
+@pytest.mark.parametrize("actual, expected", [
+    (1.0000001, 1.0), (1e-7, 0.0), ([1, 2, 0], [1, 2, 0]), (np.array([1.0, 2.0]), [1.0, 2.0]),
+    ({"dense": 3072, "multi_vector": 13312}, {"dense": 3072, "multi_vector": 13312}), ("a", "a"), (None, None),
+    (3.0, 3), (np.int64(7), 7), ((1, 2), [1, 2]),
+])
+def test_equal_answers_pass(actual, expected):
+    assert compare(plain(actual), plain(expected)) is None
+    check(actual, expected)  # silent
+
+
+@pytest.mark.parametrize("actual, expected, words", [
+    (1_000_001, 1_000_000, "expected 1000000, got 1000001"),  # whole numbers are exact
+    (1.001, 1.0, "expected 1.0, got 1.001"),
+    (float("nan"), 1.0, "got nan"),
+    (True, 1, "expected a number, got a bool"),
+    ("1.5", 1.5, "expected a number, got a string"),
+    ([0, 1], [0, 1, 2], "expected 3 items, got 2"),
+    ((3072, 13312), {"dense": 3072, "multi_vector": 13312}, "expected a dict, got a list or tuple of 2"),
+    ({"dense": 1}, {"dense": 1, "multi_vector": 2}, "expected the keys"),
+    ([[1, 2], [3, 5]], [[1, 2], [3, 4]], "at [1][1]"),
+    (Sneaky(), [1, 2], "got an object"),
+    (None, 0.5, "got None"),
+])
+def test_wrong_answers_fail_with_one_sentence(actual, expected, words):
+    with pytest.raises(AssertionError) as error:
+        check(actual, expected, "look at the rows")
+    message = str(error.value)
+    assert words in message and message.startswith("Not yet: ") and message.endswith("Hint: look at the rows")
+    assert "\n" not in message
+
+
+def test_tolerance_can_be_widened_for_floats():
+    check(1.01, 1.0, tolerance=0.05)
+    with pytest.raises(AssertionError):
+        check(1.01, 1.0)
+
+
+def test_expected_values_must_be_plain_data():
+    with pytest.raises(TypeError, match="plain data"):
+        compare(1, object())
+
+
+def test_grading_run_logs_values_and_compares_hidden_checks_outside(tmp_path, monkeypatch):
+    log = tmp_path / "log.jsonl"
+    monkeypatch.setenv(checks.LOG_VARIABLE, str(log))
+    check(np.array([1, 2]), [1, 2], "hint", check_id="ex1-test/0")
+    check([9], hint="hidden: no expected value here", check_id="ex1-test/1")  # never raises in the kernel
+    check(5, 5)  # no id: a student's own check, not logged
+    entries = [json.loads(line) for line in log.read_text().splitlines()]
+    assert entries == [{"check": "ex1-test/0", "value": [1, 2]}, {"check": "ex1-test/1", "value": [9]}]
+
+
+def test_nothing_is_logged_outside_grading(tmp_path, monkeypatch):
+    monkeypatch.delenv(checks.LOG_VARIABLE, raising=False)
+    monkeypatch.chdir(tmp_path)
+    check(1, 1, check_id="x/0")
+    assert list(tmp_path.iterdir()) == []
