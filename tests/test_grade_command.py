@@ -208,3 +208,21 @@ def test_command_line_reports_bad_arguments_plainly(tmp_path):
     run = subprocess.run([sys.executable, "-m", "course_utils", "grade", LESSON, str(tmp_path / "missing"),
                           "--course", str(course)], capture_output=True, text=True, timeout=120)
     assert run.returncode == 2 and "does not exist" in run.stdout
+
+
+def test_grade_command_grades_every_lesson(tmp_path):
+    """Solution = full marks, blank = 0, for each lesson, through the grade command itself."""
+    course = tmp_path / "course"
+    course.mkdir()
+    shutil.copy(gs.ROOT / "nbgrader_config.py", course)
+    reference = gs.make_course(tmp_path / "reference")
+    for lesson in gs.lessons():
+        if lesson == LESSON:
+            continue  # graded many times above
+        shutil.copytree(gs.ROOT / "solutions" / lesson, course / "solutions" / lesson)
+        total = sum(gs.exercise_points(reference, lesson).values())
+        folder = gs.submissions_folder(tmp_path / f"submissions-{lesson}", {
+            "solved": gs.solved_notebook(reference, lesson), "blank": gs.student_notebook(reference, lesson)}, lesson)
+        outcome = command.grade(course, lesson, folder, jobs=2, timeout=60, echo=lambda *a: None)
+        assert not outcome.failed and not outcome.skipped, (lesson, outcome)
+        assert gs.gradebook_scores(course, lesson) == {"solved": total, "blank": 0.0}, lesson

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import course_utils.checks
-from course_utils.checks import TOLERANCE, compare
+from course_utils.checks import TOLERANCE, compare, plain
 from course_utils.grading import notebooks as nb
 
 #: Replaces ``from course_utils.checks import check`` in grading versions of test cells.
@@ -111,7 +111,7 @@ def parse_test_cell(test_id: str, source: str, points: float = 0.0) -> TestCell:
         if arguments[0] is None or expected_node is None:
             raise ValueError(f"{where}: a check needs the call and a literal expected value")
         try:
-            expected = ast.literal_eval(expected_node)
+            expected = plain(ast.literal_eval(expected_node))  # tuples become lists, as check() does
             hint = ast.literal_eval(hint_node) if hint_node is not None else ""
             tolerance = ast.literal_eval(keywords["tolerance"]) if "tolerance" in keywords else TOLERANCE
         except ValueError:
