@@ -22,6 +22,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 from collections.abc import Mapping
 
 #: Environment variable naming the file a grading run collects checked values in.
@@ -118,6 +119,16 @@ def compare(actual, expected, tolerance: float = TOLERANCE, where: str = "") -> 
     raise TypeError(f"expected values must be plain data, not {type(expected).__name__}")
 
 
+def explain(actual, expected, tolerance: float = TOLERANCE) -> str | None:
+    """Like :func:`compare` on plain data, but short lists and dicts are shown whole:
+    ``expected [1, 2, 0], got [0, 2, 1]: they first differ at [0]``."""
+    problem = compare(actual, expected, tolerance)
+    where = re.search(r" at ((?:\[[^\]]*\])+)", problem or "")
+    if where and len(repr(actual)) <= 120 and len(repr(expected)) <= 120:
+        return f"expected {expected!r}, got {actual!r}: they first differ at {where.group(1)}"
+    return problem
+
+
 def check(actual, expected=_NOT_GIVEN, hint: str = "", *, tolerance: float = TOLERANCE,
           check_id: str | None = None) -> None:
     """Pass silently when ``actual`` equals ``expected``; otherwise explain in one sentence.
@@ -139,7 +150,7 @@ def check(actual, expected=_NOT_GIVEN, hint: str = "", *, tolerance: float = TOL
             file.write(json.dumps({"check": check_id, "value": plain(actual)}) + "\n")
     if expected is _NOT_GIVEN:
         return
-    problem = compare(plain(actual), plain(expected), tolerance)
+    problem = explain(plain(actual), plain(expected), tolerance)
     if problem:
         message = f"Not yet: {problem}."
         if hint:

@@ -52,7 +52,7 @@ if ON_COLAB and importlib.util.find_spec("{package}") is None:
         raise RuntimeError("Installing the course package failed. pip said:\\n" + pip.stderr + pip.stdout)
     importlib.invalidate_caches()
 from {package}.models import check_models
-check_models()'''
+check_models(verbose=True)'''
 
 
 def github_path(repository: str) -> str:

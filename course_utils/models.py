@@ -33,8 +33,16 @@ COLBERT_QUERY_LENGTH = 32
 _DEFAULT_HUB = "https://huggingface.co"
 
 
+#: File that marks a cached snapshot as one of the course's offline test stand-ins.
+STANDIN_MARKER = "COURSE_STANDIN.txt"
+
+
 class ModelsUnavailableError(RuntimeError):
     """A course model is neither in the cache nor downloadable from here."""
+
+    def _render_traceback_(self) -> list[str]:
+        # IPython shows these lines instead of a traceback: a student reads the message once, not in a wall of red
+        return [f"{type(self).__name__}: {self}"]
 
 
 def _model_class(model_name: str):
@@ -123,11 +131,19 @@ def missing_models(model_names=ALL_MODELS, timeout: float = 1.5) -> list[str]:
     return uncached
 
 
-def check_models(model_names=ALL_MODELS, timeout: float = 1.5) -> None:
+def is_standin(model_name: str) -> bool:
+    """True when the cached ``model_name`` is one of the course's offline test stand-ins."""
+    snapshot = cached_snapshot(model_name)
+    return snapshot is not None and (snapshot / STANDIN_MARKER).exists()
+
+
+def check_models(model_names=ALL_MODELS, timeout: float = 1.5, *, verbose: bool = False) -> None:
     """Make sure every model in ``model_names`` can be loaded, within about ``timeout`` seconds.
 
     Passes when each model is in fastembed's cache, or when the model hub can
-    be reached (fastembed will then download what is missing).
+    be reached (fastembed will then download what is missing). With ``verbose``,
+    says in one line which of the two it is, and warns when the cached models are
+    the course's offline test stand-ins.
 
     Raises:
         ModelsUnavailableError: naming the missing models, the cache folder
@@ -135,17 +151,27 @@ def check_models(model_names=ALL_MODELS, timeout: float = 1.5) -> None:
     """
     missing = missing_models(model_names, timeout)
     if not missing:
+        if verbose:
+            uncached = [name for name in model_names if cached_snapshot(name) is None]
+            print(f"Models ready: {len(model_names) - len(uncached)} of {len(model_names)} in the cache ({cache_dir()})"
+                  + (f", the others download from {hub_endpoint()} when first loaded." if uncached else "."))
+            if any(is_standin(name) for name in model_names):
+                print("Note: these are the course's offline test stand-ins, not the real models: every score "
+                      "they give is meaningless (see the README).")
         return
-    why = ("HF_HUB_OFFLINE is set, so nothing may be downloaded" if hub_offline_by_setting()
+    offline = hub_offline_by_setting()
+    why = ("HF_HUB_OFFLINE is set, so nothing may be downloaded" if offline
            else f"the model hub {hub_endpoint()} cannot be reached from this machine")
     raise ModelsUnavailableError(
         f"Missing model(s): {', '.join(missing)}. They are not in the model cache ({cache_dir()}) "
         f"and {why}.\nTo fix it, do one of these:\n"
-        "  1. connect to the internet (or unset HF_HUB_OFFLINE) and run this cell again;\n"
-        "  2. on a machine with internet, run `python -m course_utils prefetch --cache-dir DIR`, copy DIR "
-        "here and set the environment variable FASTEMBED_CACHE_PATH=DIR before starting Jupyter;\n"
-        "  3. for a full report, run `import sys; !{sys.executable} -m course_utils doctor` in a notebook cell "
-        "(or `.venv/bin/python -m course_utils doctor` in a terminal, in the course folder).")
+        "  1. connect to the internet" + (" and unset HF_HUB_OFFLINE" if offline else "") + ", then run this cell again;\n"
+        "  2. on a machine with internet, run `python -m course_utils prefetch --cache-dir DIR` in the course "
+        "environment, copy DIR here, and start the course with FASTEMBED_CACHE_PATH=DIR set "
+        "(`FASTEMBED_CACHE_PATH=DIR python3 course.py start`);\n"
+        "  3. for a full report, run these two lines in a notebook cell:\n"
+        "         import sys\n"
+        "         !{sys.executable} -m course_utils doctor")
 
 
 def prefetch(model_names=ALL_MODELS, folder: str | os.PathLike | None = None) -> dict[str, Path]:

@@ -34,7 +34,8 @@ def _check_labels(labels, count: int, name: str, rows: str) -> list[str]:
 
 def similarity_heatmap(query, document, query_labels: Sequence[str] | None = None,
                        document_labels: Sequence[str] | None = None, *, ax=None, title: str | None = None,
-                       cmap: str = "viridis", row_name: str = "query tokens", column_name: str = "document tokens"):
+                       cmap: str = "viridis", row_name: str = "query tokens", column_name: str = "document tokens",
+                       vmin: float | None = None, vmax: float | None = None):
     """Heatmap of all query-token x document-token dot products, best match of each query token marked.
 
     Args:
@@ -45,6 +46,8 @@ def similarity_heatmap(query, document, query_labels: Sequence[str] | None = Non
         ax: matplotlib axes to draw on (default: a new figure sized to the labels).
         title: text before the MaxSim value in the title.
         row_name, column_name: axis titles (for comparing two documents, say which is which).
+        vmin, vmax: ends of the colour scale (default: the smallest and largest value shown);
+            ``vmax=1`` makes "as similar as an exact copy" the brightest colour for unit vectors.
 
     Returns:
         ``(figure, axes)``. The title ends with ``MaxSim = <sum of row maxima>``;
@@ -59,7 +62,7 @@ def similarity_heatmap(query, document, query_labels: Sequence[str] | None = Non
     rows = _check_labels(query_labels, len(q), "query_labels", "query vectors")
     cols = _check_labels(document_labels, len(d), "document_labels", "document vectors")
     fig, ax = _figure_and_axes(ax, (max(4.0, 0.38 * len(cols) + 2.5), max(3.0, 0.28 * len(rows) + 1.5)))
-    image = ax.imshow(sims, cmap=cmap, aspect="auto")
+    image = ax.imshow(sims, cmap=cmap, aspect="auto", vmin=vmin, vmax=vmax)
     fig.colorbar(image, ax=ax, label="dot product")
     best = sims.argmax(axis=1)
     ax.scatter(best, np.arange(len(rows)), marker="s", s=60, facecolors="none", edgecolors="white",
@@ -74,12 +77,13 @@ def similarity_heatmap(query, document, query_labels: Sequence[str] | None = Non
 
 
 def score_bars(scores: Mapping[str, float] | Sequence[float], labels: Sequence[str] | None = None, *,
-               ax=None, title: str = "Scores", xlabel: str = "score"):
+               ax=None, title: str = "Scores", xlabel: str = "score", highlight: bool = True):
     """Horizontal bar chart comparing the scores of several documents; the best bar is highlighted.
 
     Args:
         scores: ``{label: score}``, or a sequence of scores with ``labels``.
         labels: one label per score when ``scores`` is a sequence.
+        highlight: colour the highest bar orange (turn off when the bars are not competing documents).
 
     Returns:
         ``(figure, axes)``; bars are in input order, top to bottom, with their values printed.
@@ -95,7 +99,7 @@ def score_bars(scores: Mapping[str, float] | Sequence[float], labels: Sequence[s
     if not np.isfinite(values).all():
         raise ValueError("scores contains NaN or infinity")
     fig, ax = _figure_and_axes(ax, (6.5, (0.5 if len(values) <= 8 else 0.26) * len(values) + 1.2))
-    colours = ["tab:orange" if i == values.argmax() else "tab:blue" for i in range(len(values))]
+    colours = ["tab:orange" if highlight and i == values.argmax() else "tab:blue" for i in range(len(values))]
     positions = np.arange(len(values))
     ax.barh(positions, values, color=colours)
     ax.set_yticks(positions, [_shorten(str(label)) for label in labels])

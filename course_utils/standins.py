@@ -42,8 +42,8 @@ from course_utils import models
 
 #: Fake revision of every stand-in snapshot (a 40-hex "commit").
 REVISION = "5fa1d5ca1d5ca1d5ca1d5ca1d5ca1d5ca1d5ca1d"
-#: File that marks a snapshot as a stand-in (``doctor`` reports it).
-MARKER_FILE = "COURSE_STANDIN.txt"
+#: File that marks a snapshot as a stand-in (``doctor`` and the model check report it).
+MARKER_FILE = models.STANDIN_MARKER
 
 _PRIME = 2_147_483_647  # 2**31 - 1: hash values stay below 2**62 when squared
 _OPSET = 18
@@ -329,7 +329,14 @@ def build_standin_cache(cache_dir: str | os.PathLike, extra_words: Iterable[str]
 
     Raises:
         ValueError: if ``cache_dir`` already holds a model that is not a stand-in.
+        RuntimeError: the onnx package is not installed (nothing is written then).
     """
+    try:
+        import onnx  # noqa: F401  (only the stand-ins need it: it is in the grading and test extras)
+    except ImportError:
+        raise RuntimeError("Building the offline stand-in models needs the onnx package, which comes with the "
+                           "course's grading tools: pip install 'course-utils[grading]' (or use "
+                           "`python3 course.py grade`, which installs them).") from None
     cache = Path(cache_dir)
     for model_name in models.ALL_MODELS:
         snapshot = models.cached_snapshot(model_name, cache)

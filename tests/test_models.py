@@ -144,3 +144,22 @@ def test_doctor_flags_standins_as_not_real():
     result = run_cli("doctor", env={"HF_HUB_OFFLINE": "1"})
     assert "STAND-IN" in result.stdout and "test stand-in, not the real model" in result.stdout
     assert result.returncode == 1
+
+
+def test_check_says_models_are_ready_and_warns_about_standins(capsys):
+    models.check_models(verbose=True)
+    out = capsys.readouterr().out
+    assert out.startswith("Models ready: 3 of 3 in the cache")
+    if "COURSE_STANDIN_CACHE" in os.environ:
+        assert "offline test stand-ins" in out and "meaningless" in out
+    models.check_models()
+    assert capsys.readouterr().out == ""  # quiet unless asked
+
+
+def test_missing_models_message_is_one_readable_block(no_network_no_cache):
+    with pytest.raises(models.ModelsUnavailableError) as error:
+        models.check_models()
+    message = str(error.value)
+    assert "HF_HUB_OFFLINE" not in message  # not set here, so not mentioned
+    assert "         import sys\n         !{sys.executable} -m course_utils doctor" in message
+    assert error.value._render_traceback_() == [f"ModelsUnavailableError: {message}"]  # IPython shows no traceback

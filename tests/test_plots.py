@@ -64,3 +64,10 @@ def test_score_bars_from_sequence_needs_matching_labels():
         score_bars([1.0, 3.0], ["a"])
     with pytest.raises(ValueError, match="NaN"):
         score_bars([float("nan")], ["a"])
+
+
+def test_colour_scale_and_highlight_can_be_set():
+    fig, ax = similarity_heatmap(Q, D, vmin=-1, vmax=1)
+    assert ax.images[0].get_clim() == (-1, 1)
+    fig, ax = score_bars([1.0, 3.0], ["a", "b"], highlight=False)
+    assert ax.patches[0].get_facecolor() == ax.patches[1].get_facecolor()

@@ -65,7 +65,8 @@ def test_verdict_needs_every_check_to_run_and_agree(cell):
 
 def test_visible_failures_say_what_was_expected(cell):
     verdict = trusted.verdicts({"ex1-test": cell}, {"ex1-test/0": [[0, 1]]})["ex1-test"]
-    assert verdict.failures[0] == "visible check 1 of 1: expected 1 at [0], got 0. Hint: sort by score"
+    assert verdict.failures[0] == ("visible check 1 of 1: expected [1, 0], got [0, 1]: they first differ at [0]. "
+                                   "Hint: sort by score")
 
 
 def test_log_lines_that_are_not_json_are_ignored(tmp_path):

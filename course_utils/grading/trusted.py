@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import course_utils.checks
-from course_utils.checks import TOLERANCE, compare, plain
+from course_utils.checks import TOLERANCE, explain, plain
 from course_utils.grading import notebooks as nb
 
 #: Replaces ``from course_utils.checks import check`` in grading versions of test cells.
@@ -224,7 +224,7 @@ def verdicts(cells: dict[str, TestCell], logged: dict[str, list]) -> dict[str, V
                 stopped = True
             else:
                 for value in values:
-                    problem = compare(value, check.expected, check.tolerance)
+                    problem = explain(value, check.expected, check.tolerance)
                     if problem:
                         problem = "returned a wrong answer" if check.hidden else problem
                         break
