@@ -30,6 +30,9 @@ c.OverwriteCells.add_missing_cells = True
 c.Execute.timeout = {timeout}
 # a cell that runs too long fails the whole run, so the grader can find it and stop it
 c.Execute.interrupt_on_timeout = False
+# on a busy machine a kernel can be slow to start or to send a cell's last output: be patient
+c.Execute.startup_timeout = 120
+c.Execute.iopub_timeout = 30
 """
 
 
