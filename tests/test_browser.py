@@ -23,7 +23,6 @@ import sys
 import time
 
 import nbformat
-import pytest
 
 from tests.browser_support import ARTIFACTS, ROOT, JupyterLab, jupyter_environment, open_browser, require_browser
 from tests.notebook_items import RAISES_TAG

@@ -1,20 +1,13 @@
-"""``python -m course_utils grade``: a whole class in one command, and an autograder that cannot be fooled.
-
-The attack suite grades, in one run, a submission of every kind listed in the
-instructors' issue: each must get exactly the points its correct exercises earn,
-and structural edits and tampering must be reported in the student's feedback.
-"""
+"""``python -m course_utils grade``: a whole class in one command (the attack suite is in test_grade_attacks.py)."""
 
 from __future__ import annotations
 
 import html
-import json
 import re
 import shutil
 import subprocess
 import sys
 
-import pytest
 
 from course_utils.grading import command
 from course_utils.grading import notebooks as nb
@@ -36,71 +29,6 @@ def feedback_text(course, student) -> str:
     page = (course / "feedback" / student / LESSON / f"{LESSON}.html").read_text()
     page = re.sub(r"<(style|script).*?</\1>", "", page, flags=re.S)
     return html.unescape(re.sub(r"<[^>]+>", "", page))
-
-
-@pytest.fixture(scope="module")
-def attacked(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("attack")
-    course = new_course(tmp)
-    reference = gs.make_course(tmp / "reference", [LESSON])
-    kinds = gs.attack_submissions(reference)
-    folder = gs.submissions_folder(tmp / "submissions", {k: v[0] for k, v in kinds.items()}, LESSON)
-    outcome = command.grade(course, LESSON, folder, jobs=2, timeout=TIMEOUT, echo=lambda *a: None)
-    return course, kinds, outcome
-
-
-def test_every_kind_of_submission_is_graded(attacked):
-    course, kinds, outcome = attacked
-    assert not outcome.failed and not outcome.skipped
-    assert sorted(outcome.graded) == sorted(kinds)
-
-
-@pytest.mark.parametrize("kind", [
-    "solution", "blank", "one-wrong", "syntax-error", "import-error", "infinite-loop", "50MB-output",
-    "edited-locked-test", "deleted-answer-cell", "patched-helpers", "wrong-type", "kills-kernel",
-    "ignores-interrupts", "copied-graded-cell", "test-cell-to-markdown", "writes-stderr", "input-transformer",
-    "hides-errors", "deleted-solved-test"])
-def test_each_kind_gets_exactly_the_points_of_its_correct_exercises(attacked, kind):
-    course, kinds, _ = attacked
-    scores = gs.gradebook_scores(course, LESSON)
-    assert scores[kind] == pytest.approx(kinds[kind][1]), json.dumps(
-        json.loads((course / "autograded" / kind / LESSON / command.GRADING_RECORD).read_text())["verdicts"],
-        indent=1)
-
-
-def test_feedback_reports_structural_edits_and_tampering(attacked):
-    course, kinds, _ = attacked
-    for kind, (_notebook, _score, expected_text) in kinds.items():
-        if expected_text:
-            assert expected_text in feedback_text(course, kind), kind
-
-
-def test_feedback_never_shows_hidden_test_code(attacked):
-    course, kinds, _ = attacked
-    source = nb.read(gs.ROOT / "solutions" / LESSON / f"{LESSON}.ipynb")
-    hidden_lines = [line.strip() for cell in nb.test_cells(source).values()
-                    for line in re.findall(r"### BEGIN HIDDEN TESTS\n(.*?)### END HIDDEN TESTS", cell.source, re.S)
-                    for line in line.splitlines() if line.strip()]
-    assert hidden_lines
-    for kind in kinds:
-        text = feedback_text(course, kind)
-        assert "hidden check(s), not shown" in text
-        for line in hidden_lines:
-            assert line not in text, (kind, line)
-
-
-def test_cheating_fools_nbgrader_alone_but_not_the_verified_score(attacked):
-    course, _, _ = attacked
-    report = json.loads((course / "autograded" / "input-transformer" / LESSON / command.GRADING_RECORD).read_text())
-    assert sum(report["nbgrader_scores"].values()) == 10.0  # inside the kernel, every test "passed" ...
-    assert sum(v["score"] for v in report["verdicts"].values()) == 0.0  # ... but every answer is wrong
-    assert any("checking was altered" in line for line in report["report"])
-
-
-def test_big_output_is_cut_in_the_stored_notebook(attacked):
-    course, _, _ = attacked
-    path = course / "autograded" / "50MB-output" / LESSON / f"{LESSON}.ipynb"
-    assert path.stat().st_size < 2_000_000
 
 
 def lms_name(student: str, stamp: str) -> str:
@@ -140,7 +68,7 @@ def gradebook_contents(course) -> dict:
 
 def test_parallel_and_serial_runs_give_identical_gradebooks_and_rerun_keeps_them(tmp_path):
     reference = gs.make_course(tmp_path / "reference", [LESSON])
-    notebooks = {"full": gs.solved_notebook(reference, LESSON), "blank": gs.student_notebook(reference, LESSON),
+    notebooks = {"blank": gs.student_notebook(reference, LESSON),
                  "part": gs.solved_notebook(reference, LESSON, wrong={"ex2-answer", "ex4-answer"}),
                  "one": gs.solved_notebook(reference, LESSON, wrong={"ex1-answer"})}
     folder = gs.submissions_folder(tmp_path / "submissions", notebooks, LESSON)
@@ -148,7 +76,7 @@ def test_parallel_and_serial_runs_give_identical_gradebooks_and_rerun_keeps_them
     command.grade(serial, LESSON, folder, jobs=1, timeout=TIMEOUT, echo=lambda *a: None)
     command.grade(parallel, LESSON, folder, jobs=2, timeout=TIMEOUT, echo=lambda *a: None)
     assert gradebook_contents(serial) == gradebook_contents(parallel)
-    assert gs.gradebook_scores(serial, LESSON) == {"full": 10.0, "blank": 0.0, "part": 6.0, "one": 7.0}
+    assert gs.gradebook_scores(serial, LESSON) == {"blank": 0.0, "part": 6.0, "one": 7.0}
     set_manual_score(serial, "one", "ex1-test", 1.5)  # as an instructor would in formgrader
     before = gradebook_contents(serial)
     # a re-run grades nothing that did not change, and a forced re-grade gives the same result
@@ -156,7 +84,7 @@ def test_parallel_and_serial_runs_give_identical_gradebooks_and_rerun_keeps_them
     assert again.graded == [] and sorted(again.unchanged) == sorted(notebooks)
     shutil.rmtree(folder / "blank")  # a student missing from a later download keeps their grade
     again = command.grade(serial, LESSON, folder, jobs=2, timeout=TIMEOUT, regrade=True, echo=lambda *a: None)
-    assert sorted(again.graded) == ["full", "one", "part"]
+    assert sorted(again.graded) == ["one", "part"]
     assert gradebook_contents(serial) == before
     assert "Your instructor set this exercise's score to 1.5" in feedback_text(serial, "one")
 
@@ -211,7 +139,8 @@ def test_command_line_reports_bad_arguments_plainly(tmp_path):
 
 
 def test_grade_command_grades_every_lesson(tmp_path):
-    """Solution = full marks, blank = 0, for each lesson, through the grade command itself."""
+    """A solved notebook earns full marks in each lesson, through the grade command itself
+    (blank and partial ones are graded above, for lesson 1, and by plain nbgrader for every lesson)."""
     course = tmp_path / "course"
     course.mkdir()
     shutil.copy(gs.ROOT / "nbgrader_config.py", course)
@@ -221,8 +150,8 @@ def test_grade_command_grades_every_lesson(tmp_path):
             continue  # graded many times above
         shutil.copytree(gs.ROOT / "solutions" / lesson, course / "solutions" / lesson)
         total = sum(gs.exercise_points(reference, lesson).values())
-        folder = gs.submissions_folder(tmp_path / f"submissions-{lesson}", {
-            "solved": gs.solved_notebook(reference, lesson), "blank": gs.student_notebook(reference, lesson)}, lesson)
-        outcome = command.grade(course, lesson, folder, jobs=2, timeout=60, echo=lambda *a: None)
+        folder = gs.submissions_folder(tmp_path / f"submissions-{lesson}",
+                                       {"solved": gs.solved_notebook(reference, lesson)}, lesson)
+        outcome = command.grade(course, lesson, folder, jobs=1, timeout=60, echo=lambda *a: None)
         assert not outcome.failed and not outcome.skipped, (lesson, outcome)
-        assert gs.gradebook_scores(course, lesson) == {"solved": total, "blank": 0.0}, lesson
+        assert gs.gradebook_scores(course, lesson) == {"solved": total}, lesson

@@ -1,0 +1,84 @@
+"""The autograder under attack: every kind of broken or cheating submission, graded in one run.
+
+Each must get exactly the points its correct exercises earn, and structural
+edits and tampering must be reported in the student's feedback.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from course_utils.grading import command
+from course_utils.grading import notebooks as nb
+from tests import grading_support as gs
+from tests.test_grade_command import LESSON, TIMEOUT, feedback_text, new_course
+
+
+@pytest.fixture(scope="module")
+def attacked(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("attack")
+    course = new_course(tmp)
+    reference = gs.make_course(tmp / "reference", [LESSON])
+    kinds = gs.attack_submissions(reference)
+    folder = gs.submissions_folder(tmp / "submissions", {k: v[0] for k, v in kinds.items()}, LESSON)
+    outcome = command.grade(course, LESSON, folder, jobs=2, timeout=TIMEOUT, echo=lambda *a: None)
+    return course, kinds, outcome
+
+
+def test_every_kind_of_submission_is_graded(attacked):
+    course, kinds, outcome = attacked
+    assert not outcome.failed and not outcome.skipped
+    assert sorted(outcome.graded) == sorted(kinds)
+
+
+@pytest.mark.parametrize("kind", [
+    "solution", "blank", "one-wrong", "syntax-error", "import-error", "infinite-loop", "50MB-output",
+    "edited-locked-test", "deleted-answer-cell", "patched-helpers", "wrong-type", "kills-kernel",
+    "ignores-interrupts", "copied-graded-cell", "test-cell-to-markdown", "writes-stderr", "input-transformer",
+    "hides-errors", "deleted-solved-test"])
+def test_each_kind_gets_exactly_the_points_of_its_correct_exercises(attacked, kind):
+    course, kinds, _ = attacked
+    scores = gs.gradebook_scores(course, LESSON)
+    assert scores[kind] == pytest.approx(kinds[kind][1]), json.dumps(
+        json.loads((course / "autograded" / kind / LESSON / command.GRADING_RECORD).read_text())["verdicts"],
+        indent=1)
+
+
+def test_feedback_reports_structural_edits_and_tampering(attacked):
+    course, kinds, _ = attacked
+    for kind, (_notebook, _score, expected_text) in kinds.items():
+        if expected_text:
+            assert expected_text in feedback_text(course, kind), kind
+
+
+def test_feedback_never_shows_hidden_test_code(attacked):
+    course, kinds, _ = attacked
+    source = nb.read(gs.ROOT / "solutions" / LESSON / f"{LESSON}.ipynb")
+    hidden_lines = [line.strip() for cell in nb.test_cells(source).values()
+                    for line in re.findall(r"### BEGIN HIDDEN TESTS\n(.*?)### END HIDDEN TESTS", cell.source, re.S)
+                    for line in line.splitlines() if line.strip()]
+    assert hidden_lines
+    for kind in kinds:
+        text = feedback_text(course, kind)
+        assert "hidden check(s), not shown" in text
+        for line in hidden_lines:
+            assert line not in text, (kind, line)
+
+
+def test_cheating_fools_nbgrader_alone_but_not_the_verified_score(attacked):
+    course, _, _ = attacked
+    report = json.loads((course / "autograded" / "input-transformer" / LESSON / command.GRADING_RECORD).read_text())
+    assert sum(report["nbgrader_scores"].values()) == 10.0  # inside the kernel, every test "passed" ...
+    assert sum(v["score"] for v in report["verdicts"].values()) == 0.0  # ... but every answer is wrong
+    assert any("checking was altered" in line for line in report["report"])
+
+
+def test_big_output_is_cut_in_the_stored_notebook(attacked):
+    course, _, _ = attacked
+    path = course / "autograded" / "50MB-output" / LESSON / f"{LESSON}.ipynb"
+    assert path.stat().st_size < 2_000_000
+
+
