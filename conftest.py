@@ -17,7 +17,6 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
 _STANDIN_ENV = "COURSE_STANDIN_CACHE"
-QDRANT_SETTINGS = ("QDRANT_URL", "QDRANT_API_KEY", "QDRANT_COLLECTION_PREFIX")
 
 
 def pytest_addoption(parser):
@@ -27,7 +26,9 @@ def pytest_addoption(parser):
 
 
 def pytest_configure(config):
-    for name in QDRANT_SETTINGS:  # tests use Qdrant's embedded mode, never a server a maintainer has set up
+    from course_utils.environment import QDRANT_SERVER_SETTINGS
+
+    for name in QDRANT_SERVER_SETTINGS:  # tests use Qdrant's embedded mode, never a server a maintainer has set up
         os.environ.pop(name, None)
     os.environ["MPLBACKEND"] = "Agg"
     config.option.nbval_current_env = True

@@ -10,6 +10,10 @@ REPORTED_PACKAGES = ("course-utils", "fastembed", "onnxruntime", "numpy", "matpl
                      "qdrant-edge-py", "tokenizers", "jupyterlab", "nbgrader", "ipykernel")
 
 
+#: Environment variables that point the lessons at a Qdrant server instead of the embedded mode
+#: (read by ``course_utils.qdrant``; tests and grading remove them).
+QDRANT_SERVER_SETTINGS = ("QDRANT_URL", "QDRANT_API_KEY", "QDRANT_COLLECTION_PREFIX")
+
 #: The module only Google Colab has; its presence is what "running on Colab" means here.
 COLAB_MODULE = "google.colab"
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import csv
 import hashlib
+import io
 import json
 import multiprocessing
 import os
@@ -30,6 +31,7 @@ from pathlib import Path
 
 from course_utils.grading import collect as collecting
 from course_utils.grading import nbgrader_course, sanitize, worker
+from course_utils.grading.nbgrader_course import open_gradebook
 from course_utils.grading import notebooks as nb
 
 GRADING_RECORD = "course_grading.json"
@@ -56,25 +58,16 @@ def _record_path(course: Path, lesson: str, student: str) -> Path:
     return course / "autograded" / student / lesson / GRADING_RECORD
 
 
-def _write_atomically(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.writing")
-    temporary.write_text(text, encoding="utf-8")
-    temporary.replace(path)
-
-
 def store_result(course: Path, lesson: str, submission: collecting.Submission, result: dict, digest: str) -> None:
     """Write one graded submission into the instructor's course: files first, then the gradebook."""
-    from nbgrader.api import Gradebook
-
     student = result["student"]
     submitted = course / "submitted" / student / lesson
     submitted.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(submission.path, submitted / f"{lesson}.ipynb")
     (submitted / "timestamp.txt").write_text(submission.timestamp.strftime("%Y-%m-%d %H:%M:%S.%f %Z"))
-    _write_atomically(course / "autograded" / student / lesson / f"{lesson}.ipynb", result["autograded"])
-    _write_atomically(course / "feedback" / student / lesson / f"{lesson}.html", result["feedback"])
-    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gradebook, warnings.catch_warnings():
+    nb.write_text_atomically(course / "autograded" / student / lesson / f"{lesson}.ipynb", result["autograded"])
+    nb.write_text_atomically(course / "feedback" / student / lesson / f"{lesson}.html", result["feedback"])
+    with open_gradebook(course) as gradebook, warnings.catch_warnings():
         warnings.simplefilter("ignore")  # SQLAlchemy notices from inside nbgrader's API
         gradebook.update_or_create_student(student)
         record = gradebook.update_or_create_submission(lesson, student, timestamp=submission.timestamp)
@@ -85,17 +78,17 @@ def store_result(course: Path, lesson: str, submission: collecting.Submission, r
                     grade.auto_score = verdict["score"]
                     grade.needs_manual_grade = False
         gradebook.db.commit()
-    _write_atomically(_record_path(course, lesson, student),
+    nb.write_text_atomically(_record_path(course, lesson, student),
                       json.dumps({"sha256": digest, **json.loads(worker.result_json(result))}, indent=1))
 
 
 def manual_scores(course: Path, lesson: str, student: str) -> dict[str, float]:
     """{test grade_id: manual score} the instructor gave ``student`` in formgrader (empty if none)."""
-    from nbgrader.api import Gradebook, MissingEntry
+    from nbgrader.api import MissingEntry
 
     if not (course / "gradebook.db").exists():
         return {}
-    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gradebook:
+    with open_gradebook(course) as gradebook:
         try:
             submission = gradebook.find_submission(lesson, student)
         except MissingEntry:
@@ -109,10 +102,8 @@ def write_csv(course: Path, not_graded: list[tuple[str, str, str]] = ()) -> Path
     ``not_graded`` adds (student, lesson, why) rows, with no score, for students of the last run whose
     file could not be graded and who have no grade yet: a spreadsheet then shows them too.
     """
-    from nbgrader.api import Gradebook
-
     rows, columns, graded = [], [], set()
-    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gradebook:
+    with open_gradebook(course) as gradebook:
         for assignment in sorted(gradebook.assignments, key=lambda a: a.name):
             names = [f"{assignment.name}/{cell.name}" for notebook in assignment.notebooks
                      for cell in sorted(notebook.grade_cells, key=lambda c: c.name)]
@@ -127,13 +118,12 @@ def write_csv(course: Path, not_graded: list[tuple[str, str, str]] = ()) -> Path
                 rows.append(row)
     rows += [{"student": student, "lesson": lesson, "status": f"not graded: {why}"}
              for student, lesson, why in not_graded if (student, lesson) not in graded]
+    table = io.StringIO(newline="")
+    writer = csv.DictWriter(table, ["student", "lesson", "score", "max_score", "status", *columns])
+    writer.writeheader()
+    writer.writerows(rows)
     path = course / "grades.csv"
-    temporary = path.with_name(".grades.csv.writing")
-    with open(temporary, "w", newline="", encoding="utf-8") as file:
-        writer = csv.DictWriter(file, ["student", "lesson", "score", "max_score", "status", *columns])
-        writer.writeheader()
-        writer.writerows(rows)
-    temporary.replace(path)
+    nb.write_text_atomically(path, table.getvalue())
     return path
 
 
@@ -143,9 +133,7 @@ def summary(course: Path, lesson: str, names: dict[str, str] | None = None) -> s
     ``names`` maps test cell ids to what to call them (``Exercise 2: ... (ex2-test)``).
     """
     names = names or {}
-    from nbgrader.api import Gradebook
-
-    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gradebook:
+    with open_gradebook(course) as gradebook:
         submissions = gradebook.assignment_submissions(lesson)
         scores = [s.score for s in submissions]
         if not scores:

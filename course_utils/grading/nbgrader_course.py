@@ -63,6 +63,13 @@ def nbgrader_api(root: Path):
     return NbGraderAPI(coursedir=coursedir, config=config)
 
 
+def open_gradebook(root: Path):
+    """nbgrader's gradebook of the course directory ``root`` (use as a context manager)."""
+    from nbgrader.api import Gradebook
+
+    return Gradebook(f"sqlite:///{Path(root) / 'gradebook.db'}")
+
+
 def run_quietly(operation, *args, **kwargs) -> dict:
     """Call an NbGraderAPI method, keeping its console output out of the grader's screen."""
     with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):

@@ -16,13 +16,19 @@ def read(path: str | Path):
     return nbformat.read(str(path), as_version=4)
 
 
-def write(notebook, path: str | Path) -> None:
-    """Write ``notebook`` to ``path`` atomically (a reader never sees half a file)."""
+def write_text_atomically(path: str | Path, text: str) -> None:
+    """Write ``text`` to ``path`` so that a reader never sees half a file (folders made as needed)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_name(f".{path.name}.writing")
-    nbformat.write(notebook, str(temporary))
+    temporary.write_text(text, encoding="utf-8")
     temporary.replace(path)
+
+
+def write(notebook, path: str | Path) -> None:
+    """Write ``notebook`` to ``path`` atomically."""
+    text = nbformat.writes(notebook)
+    write_text_atomically(path, text if text.endswith("\n") else text + "\n")
 
 
 def write_string(notebook) -> str:

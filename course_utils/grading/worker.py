@@ -18,9 +18,10 @@ from pathlib import Path
 import nbformat
 
 from course_utils.checks import LOG_VARIABLE
+from course_utils.environment import QDRANT_SERVER_SETTINGS
 from course_utils.grading import notebooks as nb
 from course_utils.grading import trusted
-from course_utils.grading.nbgrader_course import nbgrader_api, run_quietly
+from course_utils.grading.nbgrader_course import nbgrader_api, open_gradebook, run_quietly
 
 #: Longest text kept of one output in autograded notebooks and feedback (a cell printing
 #: 50 MB must not make the feedback unreadable).
@@ -39,7 +40,7 @@ def init_worker(slots, environment: dict[str, str]) -> None:
     global _SLOT
     _SLOT = Path(slots.get())
     os.environ.update(environment)
-    for name in ("QDRANT_URL", "QDRANT_API_KEY", "QDRANT_COLLECTION_PREFIX"):
+    for name in QDRANT_SERVER_SETTINGS:
         os.environ.pop(name, None)  # graded notebooks use Qdrant's embedded mode, never a class server
     log = os.open(_SLOT / "worker.log", os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
     os.dup2(log, 1)
@@ -106,9 +107,9 @@ def _truncate_outputs(notebook) -> None:
 
 
 def _raw_scores(slot: Path, lesson: str, student: str) -> dict[str, float | None]:
-    from nbgrader.api import Gradebook, MissingEntry
+    from nbgrader.api import MissingEntry
 
-    with Gradebook(f"sqlite:///{slot / 'gradebook.db'}") as gradebook:
+    with open_gradebook(slot) as gradebook:
         try:
             submission = gradebook.find_submission(lesson, student)
         except MissingEntry:
@@ -119,9 +120,7 @@ def _raw_scores(slot: Path, lesson: str, student: str) -> dict[str, float | None
 def _set_scores(slot: Path, lesson: str, student: str, verdicts: dict[str, trusted.Verdict],
                 manual: dict[str, float]) -> None:
     """Verified scores, and the instructor's manual scores, into the slot's gradebook (for the feedback)."""
-    from nbgrader.api import Gradebook
-
-    with Gradebook(f"sqlite:///{slot / 'gradebook.db'}") as gradebook:
+    with open_gradebook(slot) as gradebook:
         submission = gradebook.find_submission(lesson, student)
         for notebook in submission.notebooks:
             for grade in notebook.grades:
