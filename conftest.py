@@ -32,6 +32,10 @@ def pytest_configure(config):
         os.environ.pop(name, None)
     os.environ["MPLBACKEND"] = "Agg"
     config.option.nbval_current_env = True
+    # the suite runs notebooks while grading tests run theirs: on two busy cores a kernel can take
+    # more than nbval's default minute to start
+    if config.option.nbval_kernel_startup_timeout == 60:
+        config.option.nbval_kernel_startup_timeout = 240
     if config.getoption("real_models"):
         os.environ["COURSE_REAL_MODELS"] = "1"
         return
