@@ -100,7 +100,37 @@ def grade(args: list[str]) -> int:
     """Instructors: ``python -m course_utils grade`` in the course environment (see the README)."""
     python = ensure_environment(EXTRAS["grade"])
     course = [] if any(a == "--course" or a.startswith("--course=") for a in args) else ["--course", str(ROOT)]
-    return subprocess.call([str(python), "-m", "course_utils", "grade", *course, *args])
+    return run_to_the_end([str(python), "-m", "course_utils", "grade", *course, *args])
+
+
+def run_to_the_end(command: list[str]) -> int:
+    """Run ``command`` and wait until it has finished, even on Ctrl+C.
+
+    ``subprocess.call`` kills its child on Ctrl+C, so the grader could not stop its own workers
+    and kernels. Here the child runs in a session of its own and gets each Ctrl+C (and a
+    termination or hang-up) from this process exactly once, as a Ctrl+C, stops cleanly, and is waited for.
+    """
+    if os.name == "nt":  # a console Ctrl+C reaches every process attached to it
+        process = subprocess.Popen(command)
+        while True:
+            try:
+                return process.wait()
+            except KeyboardInterrupt:
+                continue
+    import signal
+
+    process = subprocess.Popen(command, start_new_session=True)
+
+    def forward(signum, frame):  # a termination or hang-up also asks for the clean stop of Ctrl+C
+        if process.poll() is None:
+            process.send_signal(signal.SIGINT)
+
+    previous = {number: signal.signal(number, forward) for number in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)}
+    try:
+        return process.wait()
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
 
 
 def course_setting() -> tuple[str, str]:

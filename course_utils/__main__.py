@@ -48,14 +48,19 @@ def main(argv: list[str] | None = None) -> int:
     grade = commands.add_parser(
         "grade", help="grade a folder of submissions with nbgrader: gradebook, feedback, grades.csv",
         description="Grade every student's notebook of one lesson. SUBMISSIONS is a folder with one folder per "
-                    "student, a flat folder downloaded from a learning management system (files named "
-                    "<anything>_<student>_attempt_<timestamp>_<file>.ipynb), or a zip file of either.")
+                    "student (or nbgrader's submitted/<student>/<lesson>/), a Canvas, Blackboard or Moodle "
+                    "\"download all submissions\" archive as the system names the files, or a zip file of either. "
+                    "Ctrl+C stops cleanly; the same command then grades the rest.")
     grade.add_argument("lesson", help="the lesson's name, a folder of solutions/ (e.g. 01-late-interaction-basics)")
     grade.add_argument("submissions", help="folder or zip file of the students' notebooks")
     grade.add_argument("--course", default=".", help="the course directory (default: the current folder)")
     grade.add_argument("--jobs", type=int, default=None, help="notebooks graded at once (default: the cores)")
     grade.add_argument("--timeout", type=int, default=60, help="seconds a cell may run (default: 60)")
     grade.add_argument("--regrade", action="store_true", help="grade again submissions that did not change")
+    grade.add_argument("--roster", default=None,
+                       help="CSV of the class's student ids (a column named id, username or identifier; the "
+                            "LMS's own grade export works): files are matched to these ids exactly, and a file "
+                            "that matches none or several is reported, not graded")
     grade.add_argument("--real-models", action="store_true",
                        help="run with the real models (default: offline stand-ins; graded checks never use a "
                             "model's output, so the scores are the same)")

@@ -1,24 +1,22 @@
-"""Find the students' notebooks in a folder of submissions.
+"""Find the students' notebooks in a folder of submissions, each matched to exactly one student.
 
-Two layouts are understood (a ``.zip`` of either is unpacked first):
+Layouts understood (a ``.zip`` of any of them, or a folder holding only such zips, as in
+nbgrader's ``zip_collect`` default ``downloaded/<lesson>/archive/``, is unpacked first):
 
-- one folder per student: ``<submissions>/<student>/<any name>.ipynb``
-  (or ``<submissions>/<student>/<lesson>/<any name>.ipynb``, nbgrader's own layout);
-- one flat folder of files downloaded from a learning management system, named
-  as nbgrader's ``zip_collect`` documentation describes:
-  ``<anything>_<student>_attempt_<timestamp>_<file name>.ipynb``,
-  for example ``ps1_bitdiddle_attempt_2016-01-30-15-00-00_problem1.ipynb``
-  (nbgrader's example pattern allows letters, digits and ``_`` in a student id;
-  ``-``, ``.`` and ``@`` are accepted here too).
+- one folder per student: ``<submissions>/<student>/<any name>.ipynb``, or nbgrader's own
+  ``submitted/<student>/<lesson>/<any name>.ipynb``;
+- a download from Canvas, Blackboard or Moodle, as those systems name the files
+  (see :mod:`course_utils.grading.matching`), including Moodle's per-student folders.
 
-When a student has several notebooks, the one named ``<lesson>.ipynb`` is graded,
-else the newest; in the flat layout, the newest attempt. Every other file is
-reported by name, never silently dropped.
+The student is read only from what the learning system wrote, never from the part of a
+name the student chose; with a roster (``--roster``) an id counts only if it is on it.
+A file that matches no student, or could be more than one, is reported and not graded.
+When a student has several notebooks: the newest attempt, then the one named
+``<lesson>.ipynb``, then the newest file. Every other file is reported by name.
 """
 
 from __future__ import annotations
 
-import re
 import shutil
 import tempfile
 import zipfile
@@ -26,9 +24,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-#: nbgrader's documented zip_collect file name pattern (FileNameCollectorPlugin.named_regexp).
-LMS_NAME = re.compile(r".*_(?P<student_id>[\w.@-]+?)_attempt_(?P<timestamp>[0-9\-]+)_(?P<file_id>.+)")
-_STUDENT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]*$")
+from course_utils.grading import matching
 
 
 @dataclass
@@ -59,31 +55,50 @@ class Collected:
             shutil.rmtree(self.unpacked, ignore_errors=True)
 
 
-def _timestamp(text: str | None, path: Path) -> datetime:
-    if text:
-        try:
-            return datetime.strptime(text, "%Y-%m-%d-%H-%M-%S").replace(tzinfo=timezone.utc)
-        except ValueError:
-            pass
+def _mtime(path: Path) -> datetime:
     return datetime.fromtimestamp(path.stat().st_mtime, tz=timezone.utc)
 
 
+def _extract(archive_path: Path, target: Path) -> None:
+    with zipfile.ZipFile(archive_path) as archive:
+        for member in archive.infolist():
+            name = Path(member.filename)
+            if name.is_absolute() or ".." in name.parts:
+                continue  # never write outside the folder
+            archive.extract(member, target)
+
+
 def unpack_if_zip(path: Path) -> Path:
-    """``path`` itself, or a temporary folder holding the contents of the zip file at ``path``."""
+    """``path`` itself, or a temporary folder holding the contents of the zip file at ``path`` (or of
+    every zip file in the folder ``path``, when it holds nothing else)."""
+    path = Path(path)
     if path.is_file() and zipfile.is_zipfile(path):
-        target = Path(tempfile.mkdtemp(prefix="course-submissions-"))
-        with zipfile.ZipFile(path) as archive:
-            for member in archive.infolist():
-                name = Path(member.filename)
-                if name.is_absolute() or ".." in name.parts:
-                    continue  # never write outside the folder
-                archive.extract(member, target)
-        return target
-    return path
+        archives = [path]
+    elif path.is_dir():
+        entries = [e for e in path.iterdir() if not e.name.startswith(".")]
+        archives = entries if entries and all(e.is_file() and zipfile.is_zipfile(e) for e in entries) else []
+    else:
+        archives = []
+    if not archives:
+        return path
+    target = Path(tempfile.mkdtemp(prefix="course-submissions-"))
+    for archive in sorted(archives):
+        _extract(archive, target)
+    return target
 
 
-def collect(folder: Path, lesson: str = "") -> Collected:
+@dataclass
+class _Candidate:
+    student: str
+    path: Path
+    attempt: datetime | None
+    order: int = 0
+
+
+def collect(folder: Path, lesson: str = "", roster: frozenset[str] | None = None) -> Collected:
     """Find one submission per student of ``lesson`` in ``folder`` (see the module docstring).
+
+    ``roster``: the class's student ids (:func:`matching.read_roster`); None matches without one.
 
     Raises:
         ValueError: ``folder`` does not exist or is not a folder or zip file.
@@ -94,45 +109,111 @@ def collect(folder: Path, lesson: str = "") -> Collected:
     folder = unpack_if_zip(given)
     result = Collected(folder=folder)
     if folder != given:
-        result.zip_name, result.unpacked = given.name, folder
+        result.zip_name = given.name if given.is_file() else f"{given.name} (zip files)"
+        result.unpacked = folder
     if not folder.is_dir():
         raise ValueError(f"{folder} is neither a folder nor a zip file of submissions")
-    found: dict[str, Submission] = {}
-
-    def keep(student: str, path: Path, timestamp: datetime) -> None:
-        if not _STUDENT_ID.match(student):
-            result.skipped.append((result.display(path), f"{student!r} is not a usable student id"))
-        elif student not in found or timestamp > found[student].timestamp:
-            if student in found:
-                result.skipped.append((result.display(found[student].path), "is an older attempt (the newest was graded)"))
-            found[student] = Submission(student, path, timestamp)
-        else:
-            result.skipped.append((result.display(path), "is an older attempt (the newest was graded)"))
-
-    for entry in sorted(folder.iterdir()):
-        if entry.name.startswith(".") or entry.name == "__MACOSX":
-            continue
-        if entry.is_dir():
-            notebooks = sorted(p for p in entry.rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts)
-            if not notebooks:
-                result.skipped.append((result.display(entry) + "/", "holds no .ipynb file"))
-                continue
-            named = [p for p in notebooks if p.name == f"{lesson}.ipynb"]
-            chosen = max(named or notebooks, key=lambda p: p.stat().st_mtime)
-            keep(entry.name, chosen, _timestamp(None, chosen))
-            for other in notebooks:
-                if other != chosen:
-                    result.skipped.append((result.display(other), f"is another notebook of {entry.name} ("
-                                           + (f"the one named {lesson}.ipynb" if named else "the newest")
-                                           + " was graded)"))
-            continue
-        match = LMS_NAME.match(entry.name)
-        if entry.suffix != ".ipynb":
-            result.skipped.append((result.display(entry), "is not a .ipynb notebook"))
-        elif not match:
-            result.skipped.append((result.display(entry), "does not follow the <anything>_<student>_attempt_"
-                                                          "<YYYY-MM-DD-HH-MM-SS>_<file>.ipynb naming"))
-        else:
-            keep(match["student_id"], entry, _timestamp(match["timestamp"], entry))
-    result.submissions = sorted(found.values(), key=lambda s: s.student)
+    entries = [e for e in sorted(folder.iterdir()) if not e.name.startswith(".") and e.name != "__MACOSX"]
+    candidates = _from_folders(result, [e for e in entries if e.is_dir()], roster)
+    candidates += _from_files(result, [e for e in entries if not e.is_dir()], roster)
+    _choose(result, candidates, lesson)
     return result
+
+
+def _from_folders(result: Collected, folders: list[Path], roster) -> list[_Candidate]:
+    """One folder per student: the folder's name is the id (Moodle's folders: the participant id)."""
+    candidates = []
+    for entry in folders:
+        parsed = matching.moodle(entry.name)
+        if parsed is None and "_assignsubmission_" in entry.name:
+            result.skipped.append((result.display(entry) + "/", "is not a file submission (only notebooks are graded)"))
+            continue
+        student, why = matching.decide(set(parsed.ids) if parsed else {entry.name}, roster)
+        if student is None:
+            result.skipped.append((result.display(entry) + "/", f"{why}" if parsed or roster is not None
+                                   else f"{entry.name!r} is not a usable student id"))
+            continue
+        notebooks = sorted(p for p in entry.rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts)
+        if not notebooks:
+            result.skipped.append((result.display(entry) + "/", "holds no .ipynb file"))
+        candidates += [_Candidate(student, path, None) for path in notebooks]
+    return candidates
+
+
+def _flat_formats(notebooks: list[Path]) -> list:
+    """The naming formats that read every notebook of a flat download (a download comes from one system)."""
+    return [parse for parse in matching.FORMATS if notebooks and all(parse(p.name) for p in notebooks)]
+
+
+def _from_files(result: Collected, files: list[Path], roster) -> list[_Candidate]:
+    """A flat download: each notebook's student from the naming of the system it came from."""
+    notebooks = [p for p in files if p.suffix == ".ipynb"]
+    receipts = {}
+    for path in files:
+        parsed = matching.blackboard(path.name)
+        if parsed and parsed.receipt:
+            receipts[path.name[: -len(".txt")]] = matching.receipt_username(path)
+        elif path.suffix != ".ipynb":
+            result.skipped.append((result.display(path), "is not a .ipynb notebook"))
+    formats = _flat_formats(notebooks) or list(matching.FORMATS)
+    blackboard_names = [matching.blackboard(p.name) for p in notebooks] if matching.blackboard in formats else []
+    assignment = matching.assignment_name([b for b in blackboard_names if b])
+    candidates = []
+    for path in notebooks:
+        ids: set[str] = set()
+        attempt, order = None, 0
+        for parse in formats:
+            parsed = parse(path.name)
+            if parsed is None:
+                continue
+            found = set(parsed.ids)
+            if parsed.system == "Blackboard":
+                found = _blackboard_ids(parsed, path.name, assignment, receipts)
+                attempt = parsed.attempt
+            order = parsed.order
+            ids |= found
+        if not ids:
+            result.skipped.append((result.display(path), "does not follow the naming of a Canvas, Blackboard or "
+                                   "Moodle download (nor is it in a student's folder)"))
+            continue
+        student, why = matching.decide(ids, roster)
+        if student is None:
+            result.skipped.append((result.display(path), why))
+        else:
+            candidates.append(_Candidate(student, path, attempt, order))
+    return candidates
+
+
+def _blackboard_ids(parsed, name: str, assignment: str | None, receipts: dict) -> set[str]:
+    """The usernames a Blackboard name allows, narrowed by the download's assignment name and receipt."""
+    ids = set(parsed.ids)
+    receipt = receipts.get(name[: name.index("_attempt_") + len("_attempt_") + 19])
+    if receipt in ids:
+        return {receipt}
+    if assignment is not None:
+        ids = {i for i in ids if parsed.prefix == f"{assignment}_{i}"}
+    return ids
+
+
+def _choose(result: Collected, candidates: list[_Candidate], lesson: str) -> None:
+    """One notebook per student: newest attempt, then named ``<lesson>.ipynb``, then newest; report the rest."""
+    oldest = datetime.min.replace(tzinfo=timezone.utc)
+    by_student: dict[str, list[_Candidate]] = {}
+    for candidate in candidates:
+        by_student.setdefault(candidate.student, []).append(candidate)
+
+    def key(c: _Candidate):
+        named = c.path.name == f"{lesson}.ipynb" or c.path.name.endswith(f"_{lesson}.ipynb")
+        return (c.attempt or oldest, named, c.order, c.path.stat().st_mtime)
+
+    for student, options in sorted(by_student.items()):
+        chosen = max(options, key=key)
+        result.submissions.append(Submission(student, chosen.path, chosen.attempt or _mtime(chosen.path)))
+        named = key(chosen)[1]
+        for other in options:
+            if other is chosen:
+                continue
+            why = ("is an older attempt (the newest was graded)" if (other.attempt or oldest) < (chosen.attempt or oldest)
+                   else f"is another notebook of {student} (" + (f"the one named {lesson}.ipynb" if named
+                                                                 else "the newest") + " was graded)")
+            result.skipped.append((result.display(other.path), why))

@@ -6,7 +6,12 @@
    (nbgrader autograde, cells that hang or kill the kernel stopped, every check verified
    outside the student's kernel, HTML feedback);
 4. write the scores into the course's nbgrader gradebook, one student at a time, and
-   ``grades.csv``; print a summary.
+   ``grades.csv`` (rewritten from the gradebook at the end of every run, interrupted or not);
+   print a summary.
+
+Ctrl+C stops the workers and their kernels, removes the scratch folders, keeps every result
+already stored and rewrites ``grades.csv``; the same command then grades the rest
+(see :mod:`course_utils.grading.interrupts`).
 
 Submissions whose file is unchanged since they were last graded are not graded again
 (``--regrade`` forces it); earlier grades are never removed.
@@ -30,7 +35,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from course_utils.grading import collect as collecting
-from course_utils.grading import nbgrader_course, sanitize, worker
+from course_utils.grading import feedback_header, interrupts, matching, nbgrader_course, sanitize, worker
 from course_utils.grading.nbgrader_course import open_gradebook
 from course_utils.grading import notebooks as nb
 
@@ -48,6 +53,7 @@ class Outcome:
     not_graded: list[tuple[str, str]] = field(default_factory=list)
     failed: list[tuple[str, str]] = field(default_factory=list)
     seconds: float = 0.0
+    csv: Path | None = None
 
 
 def _sha256(path: Path) -> str:
@@ -63,7 +69,8 @@ def store_result(course: Path, lesson: str, submission: collecting.Submission, r
     student = result["student"]
     submitted = course / "submitted" / student / lesson
     submitted.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(submission.path, submitted / f"{lesson}.ipynb")
+    if Path(submission.path).resolve() != (submitted / f"{lesson}.ipynb").resolve():
+        shutil.copyfile(submission.path, submitted / f"{lesson}.ipynb")
     (submitted / "timestamp.txt").write_text(submission.timestamp.strftime("%Y-%m-%d %H:%M:%S.%f %Z"))
     nb.write_text_atomically(course / "autograded" / student / lesson / f"{lesson}.ipynb", result["autograded"])
     nb.write_text_atomically(course / "feedback" / student / lesson / f"{lesson}.html", result["feedback"])
@@ -172,25 +179,47 @@ def _progress(total: int):
 
 
 def grade(course: Path, lesson: str, submissions_folder: Path, *, jobs: int | None = None, timeout: int = 60,
-          regrade: bool = False, real_models: bool = False, echo=print) -> Outcome:
+          regrade: bool = False, real_models: bool = False, roster: str | Path | None = None,
+          echo=print) -> Outcome:
     """Grade every submission of ``lesson`` in ``submissions_folder``; see the module docstring.
 
+    ``roster``: a CSV of the class's student ids (:func:`matching.read_roster`) to match files exactly.
+    ``grades.csv`` is rewritten from the gradebook at the end, also after an interrupt.
+
     Raises:
-        ValueError: unknown lesson, missing folder, or a course directory without nbgrader_config.py.
+        ValueError: unknown lesson, missing folder or roster, or a course directory without nbgrader_config.py.
+        interrupts.GradingInterrupted: Ctrl+C; everything was stopped and cleaned up, its ``outcome``
+            says what was stored.
     """
     started = time.monotonic()
     course = Path(course).resolve()
     if not (course / "nbgrader_config.py").exists():
         raise ValueError(f"{course} is not a course directory (no nbgrader_config.py): run the command from the "
                          "course's folder, or pass --course")
-    found = collecting.collect(Path(submissions_folder), lesson)
-    outcome = Outcome(skipped=list(found.skipped))
-    try:
-        _grade_collected(course, lesson, found, outcome, jobs, timeout, regrade, real_models, echo)
-    finally:
-        found.cleanup()
+    students = matching.read_roster(roster) if roster is not None else None
+    outcome = Outcome()
+    with interrupts.handled():
+        try:
+            found = collecting.collect(Path(submissions_folder), lesson, students)
+            outcome.skipped = list(found.skipped)
+            try:
+                _grade_collected(course, lesson, found, outcome, jobs, timeout, regrade, real_models, echo)
+            finally:
+                found.cleanup()
+        except KeyboardInterrupt:
+            outcome.csv = _write_csv_if_graded(course, lesson, outcome)
+            outcome.seconds = time.monotonic() - started
+            raise interrupts.GradingInterrupted(outcome) from None
+        outcome.csv = _write_csv_if_graded(course, lesson, outcome)
     outcome.seconds = time.monotonic() - started
     return outcome
+
+
+def _write_csv_if_graded(course: Path, lesson: str, outcome: Outcome) -> Path | None:
+    """``grades.csv`` from the gradebook (None when there is no gradebook yet)."""
+    if not (course / "gradebook.db").exists():
+        return None
+    return write_csv(course, [(student, lesson, why) for student, why in outcome.not_graded])
 
 
 def _grade_collected(course, lesson, found, outcome, jobs, timeout, regrade, real_models, echo) -> None:
@@ -239,24 +268,39 @@ def _run(course, lesson, setup, todo, jobs, real_models, outcome) -> None:
     with models:
         environment = {name: os.environ[name] for name in ("FASTEMBED_CACHE_PATH", "HF_HUB_OFFLINE")
                        if name in os.environ}
+        # kernels' connection files go to the scratch folder, which is always removed
+        environment["JUPYTER_RUNTIME_DIR"] = str(scratch / "runtime")
         progress = _progress(len(todo))
-        with ProcessPoolExecutor(jobs, mp_context=context, initializer=worker.init_worker,
-                                 initargs=(slots, environment)) as pool:
+        pool = ProcessPoolExecutor(jobs, mp_context=context, initializer=interrupts.init_worker,
+                                   initargs=(slots, environment))
+        try:
             futures = {pool.submit(worker.grade_submission, job): (submission, digest)
                        for submission, digest, job in todo}
             for future in as_completed(futures):
                 submission, digest = futures[future]
-                try:
-                    result = future.result()
-                    store_result(course, lesson, submission, result, digest)
-                    outcome.graded.append(submission.student)
-                    score = sum(v["score"] for v in result["verdicts"].values())
-                    total = sum(v["points"] for v in result["verdicts"].values())
-                    progress.set_postfix_str(f"{submission.student}: {score:g}/{total:g}")
-                except Exception as error:  # one broken submission must not stop the class
-                    outcome.failed.append((submission.student, f"{type(error).__name__}: {error}"[:500]))
+                with interrupts.deferred():  # a result is stored whole or not at all
+                    _store(course, lesson, setup, submission, digest, future, outcome, progress)
                 progress.update(1)
-        progress.close()
+            pool.shutdown()
+        except BaseException:
+            interrupts.stop_workers(pool)
+            raise
+        finally:
+            progress.close()
+
+
+def _store(course, lesson, setup, submission, digest, future, outcome, progress) -> None:
+    """Store one finished grading (or record why it failed)."""
+    try:
+        result = future.result()
+        result["feedback"] = feedback_header.name_exercises(result["feedback"], setup.test_cells)
+        store_result(course, lesson, submission, result, digest)
+        outcome.graded.append(submission.student)
+        score = sum(v["score"] for v in result["verdicts"].values())
+        total = sum(v["points"] for v in result["verdicts"].values())
+        progress.set_postfix_str(f"{submission.student}: {score:g}/{total:g}")
+    except Exception as error:  # one broken submission must not stop the class
+        outcome.failed.append((submission.student, f"{type(error).__name__}: {error}"[:500]))
 
 
 def run_command(args) -> int:
@@ -264,11 +308,16 @@ def run_command(args) -> int:
     course = Path(args.course).resolve()
     try:
         outcome = grade(course, args.lesson, Path(args.submissions), jobs=args.jobs, timeout=args.timeout,
-                        regrade=args.regrade, real_models=args.real_models)
+                        regrade=args.regrade, real_models=args.real_models, roster=args.roster)
     except ValueError as error:
         print(f"Cannot grade: {error}")
         return 2
-    csv_path = write_csv(course, [(student, args.lesson, why) for student, why in outcome.not_graded])
+    except interrupts.GradingInterrupted as stopped:
+        print(f"\nInterrupted: {len(stopped.outcome.graded)} graded and stored in this run"
+              + (f", {stopped.outcome.csv} rewritten from the gradebook" if stopped.outcome.csv else "")
+              + "; run the same command again to grade the rest.", flush=True)
+        return 130
+    csv_path = outcome.csv or write_csv(course)
     from course_utils.grading import trusted
 
     source = nb.read(nbgrader_course.source_notebook_path(course, args.lesson))
