@@ -211,3 +211,25 @@ def submissions_folder(folder: Path, notebooks: dict[str, object], lesson: str) 
     for student, notebook in notebooks.items():
         nb.write(notebook, folder / student / f"{lesson}.ipynb")
     return folder
+
+
+# ----- grades.csv against the gradebook -----------------------------------------------------------
+
+def csv_table(course: Path) -> dict:
+    """{(student, lesson): {column: number}} of the graded rows of ``grades.csv``."""
+    import csv
+
+    with open(course / "grades.csv", newline="") as table:
+        return {(row["student"], row["lesson"]): {k: float(v) for k, v in row.items()
+                                                  if k not in ("student", "lesson", "status") and v}
+                for row in csv.DictReader(table) if row["status"] == "graded"}
+
+
+def gradebook_table(course: Path) -> dict:
+    """The same table read from the gradebook: score, max score and each test cell's points."""
+    from nbgrader.api import Gradebook
+
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gradebook:
+        return {(s.student.id, a.name): {"score": s.score, "max_score": s.max_score,
+                                         **{f"{a.name}/{g.name}": g.score for n in s.notebooks for g in n.grades}}
+                for a in gradebook.assignments for s in gradebook.assignment_submissions(a.name)}

@@ -268,8 +268,11 @@ def _run(course, lesson, setup, todo, jobs, real_models, outcome) -> None:
     with models:
         environment = {name: os.environ[name] for name in ("FASTEMBED_CACHE_PATH", "HF_HUB_OFFLINE")
                        if name in os.environ}
-        # kernels' connection files go to the scratch folder, which is always removed
+        # kernels' connection files and every temporary file of workers and kernels go to the
+        # scratch folder, which is always removed (an interrupted kernel cannot clean up after itself)
         environment["JUPYTER_RUNTIME_DIR"] = str(scratch / "runtime")
+        environment["TMPDIR"] = str(scratch / "tmp")
+        (scratch / "tmp").mkdir(exist_ok=True)
         progress = _progress(len(todo))
         pool = ProcessPoolExecutor(jobs, mp_context=context, initializer=interrupts.init_worker,
                                    initargs=(slots, environment))

@@ -77,9 +77,12 @@ def deferred():
 def init_worker(*args) -> None:
     """Process-pool initializer: ignore Ctrl+C (the main process stops the worker), then the grading set-up."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    import tempfile
+
     from course_utils.grading import worker
 
     worker.init_worker(*args)
+    tempfile.tempdir = None  # take TMPDIR from the grading environment just set
 
 
 def _kill_tree(pid: int) -> None:

@@ -1,0 +1,89 @@
+"""Grading a real class's Blackboard download (issue 17), in one run shared by the tests below.
+
+Two misattributions the old greedy parsing made: ``bob_smith`` and ``jane_smith`` became one
+student ``smith``; Mallory's blank upload named ``x_alice_attempt_<later>_<lesson>.ipynb``
+replaced Alice's newest attempt. With a roster both land where they belong, a student missing
+from the roster is reported, grades.csv equals the gradebook, and the feedback page's header
+names each exercise.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+
+import pytest
+
+from course_utils.grading import command
+from course_utils.grading import notebooks as nb
+from tests import grading_support as gs
+from tests.test_grade_command import LESSON, TIMEOUT, new_course
+
+
+def bb(user: str, stamp: str, file: str = f"{LESSON}.ipynb") -> str:
+    return f"Lesson 1_{user}_attempt_{stamp}_{file}"
+
+
+MALLORY = bb("mallory", "2026-01-05-12-00-00", f"x_alice_attempt_2026-12-31-23-59-59_{LESSON}.ipynb")
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("class")
+    course = new_course(tmp)
+    reference = gs.make_course(tmp / "reference", [LESSON])
+    solved, blank = gs.solved_notebook(reference, LESSON), gs.student_notebook(reference, LESSON)
+    folder = tmp / "download"
+    for name, notebook in ((bb("alice", "2026-01-05-11-00-00"), solved), (bb("bob_smith", "2026-01-05-10-00-00"), solved),
+                           (bb("jane_smith", "2026-01-05-10-30-00"), blank), (MALLORY, blank),
+                           (bb("eve", "2026-01-05-09-00-00"), solved)):
+        nb.write(notebook, folder / name)
+    (folder / "Lesson 1_alice_attempt_2026-01-05-11-00-00.txt").write_text(
+        "Name: Alice Doe (alice)\nAssignment: Lesson 1\n\nComments:\nThere are no student comments for this assignment.\n")
+    roster = tmp / "roster.csv"
+    roster.write_text("Last Name,First Name,Username\nDoe,Alice,alice\nSmith,Bob,bob_smith\nSmith,Jane,jane_smith\n"
+                      "M,Mallory,mallory\n")
+    outcome = command.grade(course, LESSON, folder, jobs=2, timeout=TIMEOUT, roster=roster, echo=lambda *a: None)
+    return course, outcome
+
+
+def test_two_usernames_ending_alike_are_two_students(graded):
+    course, outcome = graded
+    scores = gs.gradebook_scores(course, LESSON)
+    assert scores["bob_smith"] == 10.0 and scores["jane_smith"] == 0.0 and "smith" not in scores
+
+
+def test_a_file_named_like_another_students_attempt_stays_with_its_uploader(graded):
+    course, outcome = graded
+    assert gs.gradebook_scores(course, LESSON) == {"alice": 10.0, "bob_smith": 10.0, "jane_smith": 0.0, "mallory": 0.0}
+    assert not any("older attempt" in why for _, why in outcome.skipped)
+
+
+def test_a_student_missing_from_the_roster_is_reported_not_graded(graded):
+    course, outcome = graded
+    reasons = dict(outcome.skipped)
+    assert "matches no student on the roster" in reasons[bb("eve", "2026-01-05-09-00-00")]
+    assert sorted(outcome.graded) == ["alice", "bob_smith", "jane_smith", "mallory"] and not outcome.failed
+
+
+def test_grades_csv_is_the_gradebook_after_the_run(graded):
+    course, outcome = graded
+    assert outcome.csv == course / "grades.csv"
+    assert gs.csv_table(course) == gs.gradebook_table(course) and len(gs.csv_table(course)) == 4
+
+
+def test_feedback_header_names_each_exercise(graded):
+    course, _ = graded
+    page = (course / "feedback" / "alice" / LESSON / f"{LESSON}.html").read_text()
+    header = re.findall(r'<li><a href="#([^"]+)">([^<]+)</a> \(Score', page)
+    assert [grade_id for grade_id, _ in header] == ["ex1-test", "ex2-test", "ex3-test", "ex4-test"]
+    assert all(label.startswith("Exercise ") and label.endswith(f"({grade_id})") for grade_id, label in header)
+    assert ">Test cell</a>" not in page
+
+
+def test_command_line_reports_a_missing_roster_plainly(tmp_path):
+    course = new_course(tmp_path)
+    run = subprocess.run([sys.executable, "-m", "course_utils", "grade", LESSON, str(tmp_path), "--course", str(course),
+                          "--roster", str(tmp_path / "class.csv")], capture_output=True, text=True, timeout=120)
+    assert run.returncode == 2 and "roster" in run.stdout and "does not exist" in run.stdout, run
