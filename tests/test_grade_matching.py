@@ -147,8 +147,10 @@ def test_moodle_roster_from_the_grading_worksheet(tmp_path):
 # ----- nbgrader's layouts, zips, rosters ------------------------------------------------------------
 
 def test_nbgrader_submitted_layout_and_zip_collect_archive_folder(tmp_path):
-    submitted = touch(tmp_path / "submitted", f"ann/{LESSON}/{LESSON}.ipynb", f"bob/{LESSON}/{LESSON}.ipynb")
-    assert set(chosen(collect.collect(submitted, LESSON))) == {"ann", "bob"}
+    submitted = touch(tmp_path / "submitted", f"ann/{LESSON}/{LESSON}.ipynb", f"bob/{LESSON}/{LESSON}.ipynb",
+                      "ann/02-maxsim/02-maxsim.ipynb")
+    assert chosen(collect.collect(submitted, LESSON)) == {"ann": f"ann/{LESSON}/{LESSON}.ipynb",
+                                                          "bob": f"bob/{LESSON}/{LESSON}.ipynb"}
     archive = tmp_path / "downloaded" / LESSON / "archive"  # nbgrader zip_collect's default place
     archive.mkdir(parents=True)
     with zipfile.ZipFile(archive / "gradebook.zip", "w") as zipped:

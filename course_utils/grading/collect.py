@@ -204,12 +204,13 @@ def _choose(result: Collected, candidates: list[_Candidate], lesson: str) -> Non
 
     def key(c: _Candidate):
         named = c.path.name == f"{lesson}.ipynb" or c.path.name.endswith(f"_{lesson}.ipynb")
-        return (c.attempt or oldest, named, c.order, c.path.stat().st_mtime)
+        in_lesson_folder = c.path.parent.name == lesson  # nbgrader's <student>/<lesson>/
+        return (c.attempt or oldest, in_lesson_folder, named, c.order, c.path.stat().st_mtime)
 
     for student, options in sorted(by_student.items()):
         chosen = max(options, key=key)
         result.submissions.append(Submission(student, chosen.path, chosen.attempt or _mtime(chosen.path)))
-        named = key(chosen)[1]
+        named = key(chosen)[2]
         for other in options:
             if other is chosen:
                 continue
