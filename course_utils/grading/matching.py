@@ -46,7 +46,7 @@ _BLACKBOARD = re.compile(r"^(?P<prefix>.+?)_attempt_(?P<stamp>\d{4}-\d\d-\d\d-\d
 _MOODLE = re.compile(r"^(?P<name>[^_]*)_(?P<id>\d+)_assignsubmission_(?P<plugin>[a-z]+)_(?P<file>.*)$", re.S)
 #: Roster columns that hold the student id, in order of preference (Canvas's gradebook export
 #: has "ID", Blackboard's Grade Centre download "Username", Moodle's grading worksheet "Identifier").
-ROSTER_COLUMNS = ("id", "student", "username", "identifier", "student id", "student_id")
+ROSTER_COLUMNS = ("id", "username", "identifier", "student id", "student_id")
 
 
 @dataclass(frozen=True)
@@ -118,8 +118,8 @@ def read_roster(path: str | Path) -> frozenset[str]:
     """The student ids of a roster file.
 
     A CSV (comma, semicolon or tab separated; UTF-8 or UTF-16) with a header row. The id is taken
-    from the first column named (any case) ``id``, ``student``, ``username``, ``identifier``,
-    ``student id``; an LMS's own export works as it is. Moodle's ``Participant 1234`` gives
+    from the first column named (any case) ``id``, ``username``, ``identifier``, ``student id``;
+    an LMS's own export works as it is. Moodle's ``Participant 1234`` gives
     ``1234``; empty ids (Canvas's "Points Possible" row) are skipped.
 
     Raises:
