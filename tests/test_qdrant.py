@@ -536,6 +536,14 @@ def test_query_request_summary_reads_the_fields_a_rerank_query_sets():
         query_request_summary([1.0])
 
 
+def test_a_query_that_is_not_a_vector_is_summarised_as_checks_plain_makes_it():
+    sparse = models.SparseVector(indices=[3], values=[1.0])
+    summary = query_request_summary(models.QueryRequest(query=models.NearestQuery(nearest=sparse), using="dense"))
+    assert summary["query"] == plain(sparse) and set(summary["query"]) == {"__repr__"}
+    assert "SparseVector" in summary["query"]["__repr__"]
+    assert compare(summary["query"], [1.0, 0.0]) is not None  # never equal to an expected vector
+
+
 @pytest.mark.parametrize("case", range(len(EX4_CASES)))
 def test_search_fixed_collection_runs_the_lessons_rerank_cases(case):
     (candidates, limit, topic), expected = EX4_CASES[case]
