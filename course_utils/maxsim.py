@@ -20,7 +20,7 @@ from __future__ import annotations
 import functools
 import os
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import NamedTuple
 
@@ -37,7 +37,7 @@ CACHE_BYTES = 512 * 1024
 SMALL_PRODUCT = 1_000_000
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _blas_controller():
     """threadpoolctl's view of the loaded BLAS libraries (looked up once: the lookup takes about a millisecond)."""
     from threadpoolctl import ThreadpoolController
@@ -59,12 +59,14 @@ def as_token_vectors(array, name: str = "array", dim: int | None = None) -> np.n
     try:
         vectors = np.asarray(array)
     except (TypeError, ValueError) as error:  # ragged nested lists
-        raise ValueError(f"{name} must be a 2-D array of token vectors; it could not be made into one: {error}") from None
+        raise ValueError(f"{name} must be a 2-D array of token vectors; it could not be made into one: "
+                         f"{error}") from None
     if vectors.dtype == object or not (np.issubdtype(vectors.dtype, np.number) or vectors.dtype == bool):
         raise ValueError(f"{name} must hold numbers, not {vectors.dtype} values")
     if vectors.ndim != 2:
         hint = (" (a single vector: use array[None, :] to make it one token)" if vectors.ndim == 1 else
-                " (a batch of several texts: pass one text at a time, or use score_queries)" if vectors.ndim == 3 else "")
+                " (a batch of several texts: pass one text at a time, or use score_queries)" if vectors.ndim == 3
+                else "")
         raise ValueError(f"{name} must be 2-D (tokens, dim), got {vectors.ndim}-D with shape {vectors.shape}{hint}")
     if vectors.shape[0] == 0:
         raise ValueError(f"{name} is empty: it has no token vectors (shape {vectors.shape})")
@@ -137,7 +139,7 @@ class PackedCorpus:
         self.offsets = offsets
 
     @classmethod
-    def from_documents(cls, documents: Sequence) -> "PackedCorpus":
+    def from_documents(cls, documents: Sequence) -> PackedCorpus:
         """Pack a list of ``(d_k, dim)`` arrays (fastembed's ``passage_embed`` output).
 
         Raises:
@@ -273,6 +275,22 @@ def score_queries(queries, corpus, *, workers: int | None = None) -> np.ndarray:
     similarity block of at most about ``BLOCK_BYTES`` at a time (more only when a
     single document is longer than a chunk).
     """
+    return score_in_chunks(queries, corpus, workers=workers)
+
+
+def score_in_chunks(queries, corpus, *, workers: int | None = None,
+                    score_chunk: Callable[..., None] | None = None) -> np.ndarray:
+    """:func:`score_queries` with a replaceable step: ``score_chunk`` scores one chunk of documents.
+
+    ``score_chunk(corpus, first, stop, stacked_queries, query_starts, out, block)`` must write the
+    scores of documents ``first:stop`` into ``out[:, first:stop]``, using the float32 buffer ``block``;
+    the default is the course's MaxSim. The benchmark passes one that does only the matrix
+    products, to time them in the same chunks, buffers and threads.
+
+    Returns:
+        float32 ``(n_queries, n_documents)`` array ``out``, as ``score_chunk`` filled it.
+    """
+    score_chunk = score_chunk or _score_chunk
     corpus = PackedCorpus.from_documents(corpus)
     stacked, starts = _packed_queries(queries, corpus.dim)
     out = np.empty((len(starts), len(corpus)), dtype=np.float32)
@@ -290,7 +308,7 @@ def score_queries(queries, corpus, *, workers: int | None = None) -> np.ndarray:
                 chunk = next(remaining, None)
             if chunk is None:
                 return
-            _score_chunk(corpus, *chunk, stacked, starts, out, block)
+            score_chunk(corpus, *chunk, stacked, starts, out, block)
 
     if workers <= 1:
         work()
