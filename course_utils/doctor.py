@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from course_utils import environment, models
 from course_utils.standins import MARKER_FILE
 
+__all__ = ["LESSON_PACKAGES", "LOCAL_PACKAGES", "MIN_PYTHON", "Report", "build_report", "run"]
+
 MIN_PYTHON = (3, 10)
 
 

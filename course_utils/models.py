@@ -18,6 +18,11 @@ from urllib.parse import urlparse
 
 from course_utils.environment import environment_variables
 
+__all__ = ["ALL_MODELS", "COLBERT_DIM", "COLBERT_QUERY_LENGTH", "CROSS_ENCODER_MODEL", "DENSE_DIM", "DENSE_MODEL",
+           "LATE_INTERACTION_MODEL", "STANDIN_MARKER", "ModelsUnavailableError", "cache_dir", "cache_folder_name",
+           "cached_snapshot", "check_models", "hub_endpoint", "hub_files", "hub_offline_by_setting", "hub_reachable",
+           "is_standin", "missing_models", "prefetch"]
+
 #: Dense (single-vector) embedding model: one 384-d vector per text.
 DENSE_MODEL = "BAAI/bge-small-en-v1.5"
 #: Cross-encoder: one relevance logit per (query, passage) pair.

@@ -41,6 +41,8 @@ import numpy as np
 from course_utils import models
 from course_utils.environment import environment_variables
 
+__all__ = ["MARKER_FILE", "REVISION", "build_standin_cache", "build_vocabulary", "standin_models"]
+
 #: Fake revision of every stand-in snapshot (a 40-hex "commit").
 REVISION = "5fa1d5ca1d5ca1d5ca1d5ca1d5ca1d5ca1d5ca1d"
 #: File that marks a snapshot as a stand-in (``doctor`` and the model check report it).

@@ -72,14 +72,17 @@ def create_course_collection(client: QdrantClient, name: str, *, dense_dim: int 
 
 def _as_point_id(value, index: int) -> int | str:
     """A point id as Qdrant takes it: a non-negative int, or a UUID string."""
-    if isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_)) and value >= 0:
-        return int(value)
-    if isinstance(value, str):
-        try:
-            return str(uuid.UUID(value))
-        except ValueError:
-            pass
-    raise ValueError(f"ids[{index}] is {value!r}: a point id must be a non-negative whole number or a UUID string")
+    problem = f"ids[{index}] is {value!r}: a point id must be a non-negative whole number or a UUID string"
+    if isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_)):
+        if value >= 0:
+            return int(value)
+        raise ValueError(problem)
+    if not isinstance(value, str):
+        raise TypeError(problem)
+    try:
+        return str(uuid.UUID(value))
+    except ValueError:
+        raise ValueError(problem) from None
 
 
 def _as_dense_rows(dense_vectors) -> np.ndarray:
@@ -108,8 +111,9 @@ def to_points(ids: Sequence, dense_vectors, colbert_vectors: Sequence, payloads:
         "colbert": colbert_vectors[k]}`` as lists of floats and ``payload=payloads[k]``.
 
     Raises:
-        ValueError: the inputs have different lengths, an id is repeated or invalid,
-            or a vector has the wrong shape, is empty or not finite (the argument is named).
+        ValueError: the inputs have different lengths, an id is repeated, negative or not a
+            UUID, or a vector has the wrong shape, is empty or not finite (the argument is named).
+        TypeError: an id is neither a whole number nor a string, or token vectors are not numbers.
     """
     ids, colbert_vectors = list(ids), list(colbert_vectors)
     n = len(ids)

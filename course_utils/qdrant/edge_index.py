@@ -74,7 +74,9 @@ class EdgeMaxSimIndex:
         """
         q = as_token_vectors(query, "query", self.dim)
         limit = self.size if k is None else k
-        if not isinstance(limit, (int, np.integer)) or limit < 1:
+        if not isinstance(limit, (int, np.integer)):
+            raise TypeError(f"k must be a positive whole number, got {k!r}")
+        if limit < 1:
             raise ValueError(f"k must be a positive whole number, got {k!r}")
         request = edge.QueryRequest(limit=int(limit), query=edge.Query.Nearest(q, using=COLBERT_VECTOR),
                                     params=edge.SearchParams(exact=True))
