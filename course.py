@@ -31,6 +31,11 @@ import sys
 import venv
 from pathlib import Path
 
+try:
+    import tomllib  # Python 3.11+
+except ModuleNotFoundError:  # Python 3.10
+    tomllib = None
+
 ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
 CONSTRAINTS = ROOT / "constraints.txt"
@@ -136,11 +141,17 @@ def run_to_the_end(command: list[str]) -> int:
 def course_setting() -> tuple[str, str]:
     """The repository URL and branch that Colab badges and set-up cells point to (from pyproject.toml)."""
     text = (ROOT / "pyproject.toml").read_text()
-    repository = re.search(r'^Repository\s*=\s*"([^"]+)"', text, re.M)
-    branch = re.search(r'^\[tool\.course\][^\[]*?^branch\s*=\s*"([^"]+)"', text, re.M | re.S)
-    if not (repository and branch):
+    if tomllib is not None:
+        settings = tomllib.loads(text)
+        repository = settings.get("project", {}).get("urls", {}).get("Repository")
+        branch = settings.get("tool", {}).get("course", {}).get("branch")
+    else:  # Python 3.10 has no TOML reader: find the two lines
+        found = (re.search(r'^Repository\s*=\s*"([^"]+)"', text, re.M),
+                 re.search(r'^\[tool\.course\][^\[]*?^branch\s*=\s*"([^"]+)"', text, re.M | re.S))
+        repository, branch = (match.group(1) if match else None for match in found)
+    if not (isinstance(repository, str) and repository and isinstance(branch, str) and branch):
         sys.exit("pyproject.toml needs [project.urls] Repository = \"...\" and [tool.course] branch = \"...\"")
-    return repository.group(1), branch.group(1)
+    return repository, branch
 
 
 def lessons() -> list[str]:

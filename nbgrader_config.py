@@ -15,7 +15,8 @@ c.CourseDirectory.release_directory = "notebooks"
 
 # What a student sees in place of a solution.
 c.ClearSolutions.code_stub = {
-    "python": '# YOUR CODE HERE\nraise NotImplementedError("Exercise not solved yet: replace this line with your code")'}
+    "python": '# YOUR CODE HERE\n'
+              'raise NotImplementedError("Exercise not solved yet: replace this line with your code")'}
 c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
 
 # Grading: a graded cell a student deleted is put back (and scores 0) instead of

@@ -37,11 +37,12 @@ import argparse
 import gc
 import os
 import sys
-import time
+import timeit
 import tracemalloc
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 
 import numpy as np
 
@@ -134,12 +135,7 @@ def _products_of_chunk(corpus: PackedCorpus, first: int, stop: int, queries: np.
 
 def products_only(query: np.ndarray, corpus: PackedCorpus) -> None:
     """Run ``score_corpus`` with only its matrix products: same chunks, buffers, threads and BLAS settings."""
-    original = ms._score_chunk
-    ms._score_chunk = _products_of_chunk
-    try:
-        score_corpus(query, corpus)
-    finally:
-        ms._score_chunk = original
+    ms.score_in_chunks([query], corpus, score_chunk=_products_of_chunk)
 
 
 def matmul_gflops(repeat: int, size: int = 2048) -> float:
@@ -156,12 +152,7 @@ def matmul_gflops(repeat: int, size: int = 2048) -> float:
 def timings(function: Callable[[], object], repeat: int) -> np.ndarray:
     """Seconds taken by each of ``repeat`` calls of ``function``, after one call to warm up."""
     function()
-    seconds = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        function()
-        seconds.append(time.perf_counter() - start)
-    return np.array(seconds)
+    return np.array(timeit.repeat(function, number=1, repeat=repeat))
 
 
 def peak_extra_bytes(function: Callable[[], object]) -> int:
@@ -226,8 +217,25 @@ def run(n_documents: int = 10_000, repeat: int = 9, memory_sizes: Sequence[int] 
     query = random_queries(1, seed=seed + 1)[0]
     report.say(f"corpus: {corpus!r}; one query of {QUERY_TOKENS} tokens; {workers} cores; "
                f"best of {repeat} runs (median)")
+    times = measure_single_query(report, query, documents, corpus, workers, repeat)
+    times["matmul GFLOP/s"] = matmul_gflops(repeat)
+    report_single_query(report, times, corpus)
+    batch = random_queries(BATCH, seed=seed + 2)
+    report_batch(report, batch, documents, corpus, times["matmul GFLOP/s"], repeat)
+    del documents
+    report_memory(report, query, batch, corpus, memory_sizes, seed)
+    for problem in report.problems:
+        report.say(f"DISAGREEMENT: {problem}")
+    return report
 
-    # agreement first: a fast wrong answer is worth nothing
+
+def measure_single_query(report: Report, query: np.ndarray, documents: Sequence[np.ndarray], corpus: PackedCorpus,
+                         workers: int, repeat: int) -> dict[str, np.ndarray]:
+    """Check that every scorer agrees (a fast wrong answer is worth nothing), then time each on ``query``.
+
+    Returns:
+        ``{measurement: seconds of each timed run}``.
+    """
     edge_index = EdgeExact(documents)
     try:
         scores = all_scores(query, documents, corpus, edge_index)
@@ -238,19 +246,24 @@ def run(n_documents: int = 10_000, repeat: int = 9, memory_sizes: Sequence[int] 
         report.say(f"agreement: {len(scores)} scorers, largest |difference| {agreement:.1e} "
                    f"({'within' if not wrong else 'NOT within'} {TOLERANCE:g})")
 
+        times = {}
         with ThreadPoolExecutor(workers) as pool:
-            t_read = timings(lambda: read_all_cores(corpus, pool, workers), repeat)
-            t_read_one = timings(lambda: read_all_cores(corpus, pool, 1), max(3, repeat // 3))
-            t_ours = timings(lambda: score_corpus(query, corpus), repeat)
-            t_products = timings(lambda: products_only(query, corpus), repeat)
+            times["read"] = timings(lambda: read_all_cores(corpus, pool, workers), repeat)
+            times["read one core"] = timings(lambda: read_all_cores(corpus, pool, 1), max(3, repeat // 3))
+            times["ours"] = timings(lambda: score_corpus(query, corpus), repeat)
+            times["products"] = timings(lambda: products_only(query, corpus), repeat)
         request = edge_index.request(query)
-        t_edge = timings(lambda: edge_index.search(request), repeat)
+        times["edge"] = timings(lambda: edge_index.search(request), repeat)
     finally:
         edge_index.close()
-    t_local = timings(lambda: qdrant_local_mode(query, documents), max(3, repeat // 3))
-    t_loop = timings(lambda: per_document_loop(query, documents), max(3, repeat // 3))
-    gflops_matmul = matmul_gflops(repeat)
+    times["local"] = timings(lambda: qdrant_local_mode(query, documents), max(3, repeat // 3))
+    times["loop"] = timings(lambda: per_document_loop(query, documents), max(3, repeat // 3))
+    return times
 
+
+def report_single_query(report: Report, times: dict, corpus: PackedCorpus) -> None:
+    """The table of one query's times against each target, and where the scorer's time goes."""
+    t_read, t_ours, t_products, gflops_matmul = times["read"], times["ours"], times["products"], times["matmul GFLOP/s"]
     ours = t_ours.min()
     flops = 2 * len(corpus.vectors) * corpus.dim * QUERY_TOKENS
     report.say()
@@ -259,10 +272,10 @@ def run(n_documents: int = 10_000, repeat: int = 9, memory_sizes: Sequence[int] 
     ratio = ours / t_read.min()
     report.say(f"{'(a) all-core read of the corpus (np.sum)':44}{milliseconds(t_read)}  {ratio:5.2f}x time   "
                f"<= {MAX_READ_RATIO}x: {verdict(ratio <= MAX_READ_RATIO)}")
-    report.say(f"{'    the same read on one core':44}{milliseconds(t_read_one)}")
-    for name, seconds, target in (("(b) Qdrant Edge, exact MaxSim", t_edge, MIN_SPEEDUP),
-                                  ("(c) qdrant-client local mode", t_local, MIN_SPEEDUP),
-                                  ("(d) per-document loop", t_loop, None)):
+    report.say(f"{'    the same read on one core':44}{milliseconds(times['read one core'])}")
+    for name, seconds, target in (("(b) Qdrant Edge, exact MaxSim", times["edge"], MIN_SPEEDUP),
+                                  ("(c) qdrant-client local mode", times["local"], MIN_SPEEDUP),
+                                  ("(d) per-document loop", times["loop"], None)):
         speedup = seconds.min() / ours
         goal = f">= {target:g}x: {verdict(speedup >= target)}" if target else ""
         report.say(f"{name:44}{milliseconds(seconds)}  {speedup:5.1f}x faster {goal}")
@@ -275,36 +288,39 @@ def run(n_documents: int = 10_000, repeat: int = 9, memory_sizes: Sequence[int] 
                f"{'':19}{flops / gflops_matmul / 1e9 / t_read.min():5.2f}x the read")
     report.say(f"{'  segment-wise max, sums and overhead':44}{(ours - t_products.min()) * 1e3:8.1f} ms")
 
-    batch = random_queries(BATCH, seed=seed + 2)
+
+def report_batch(report: Report, batch: list[np.ndarray], documents: Sequence[np.ndarray], corpus: PackedCorpus,
+                 gflops_matmul: float, repeat: int) -> None:
+    """A batch of queries through ``score_queries``: checked against the loop, its GFLOP/s against a matmul's."""
     batch_scores = score_queries(batch, corpus)
     for i in range(2):
         wrong = disagreements({"loop": per_document_loop(batch[i], documents), "batch": batch_scores[i]}, "loop")
         if wrong:
             report.problems.append(f"score_queries row {i} differs from the per-document loop by {wrong['batch']:.2e}")
     t_batch = timings(lambda: score_queries(batch, corpus), max(3, repeat // 3))
+    flops = 2 * len(corpus.vectors) * corpus.dim * QUERY_TOKENS
     gflops_batch = flops * BATCH / t_batch.min() / 1e9
     fraction = gflops_batch / gflops_matmul
     report.say()
     report.say(f"batch of {BATCH} queries: {milliseconds(t_batch)}, {gflops_batch:.0f} GFLOP/s = {fraction:.0%} of "
                f"a 2048x2048 float32 matmul ({gflops_matmul:.0f} GFLOP/s); "
                f">= {MIN_MATMUL_FRACTION:.0%}: {verdict(fraction >= MIN_MATMUL_FRACTION)}")
-    del documents, batch_scores
 
+
+def report_memory(report: Report, query: np.ndarray, batch: list[np.ndarray], corpus: PackedCorpus,
+                  memory_sizes: Sequence[int], seed: int) -> None:
+    """Peak extra memory of scoring one query and the batch, at each corpus size (``corpus`` is one of them)."""
     report.say()
     report.say(f"peak extra memory while scoring (tracemalloc, result included); target <= "
                f"{MAX_EXTRA_MEMORY / 2**20:.0f} MiB:")
     for size in memory_sizes:
-        sized = corpus if size == n_documents else PackedCorpus.from_documents(random_token_vectors(size, seed=seed))
-        one = peak_extra_bytes(lambda: score_corpus(query, sized))
-        many = peak_extra_bytes(lambda: score_queries(batch, sized))
+        sized = corpus if size == len(corpus) else PackedCorpus.from_documents(random_token_vectors(size, seed=seed))
+        one = peak_extra_bytes(partial(score_corpus, query, sized))
+        many = peak_extra_bytes(partial(score_queries, batch, sized))
         worst = max(one, many)
         report.say(f"  {size:>7,} documents ({sized.nbytes / 2**20:6.0f} MiB): one query {one / 2**20:5.1f} MiB, "
                    f"{BATCH} queries {many / 2**20:5.1f} MiB = {worst / sized.nbytes:.1%} of the corpus: "
                    f"{verdict(worst <= MAX_EXTRA_MEMORY)}")
-
-    for problem in report.problems:
-        report.say(f"DISAGREEMENT: {problem}")
-    return report
 
 
 def main(argv: list[str] | None = None) -> int:

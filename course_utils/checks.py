@@ -8,6 +8,11 @@ When the answer is right, nothing is printed (graded cells must stay silent);
 when it is wrong, the student reads one sentence: what was expected, what their
 code returned, and the hint.
 
+>>> check(2 + 2, 4, "add them")                       # right: silent
+>>> check([1, 2], [1, 3], "look at the last one")
+Traceback (most recent call last):
+AssertionError: Not yet: expected [1, 3], got [1, 2]: they first differ at [1]. Hint: look at the last one
+
 The instructor's ``grade`` command does not trust this function, nor anything
 else in the student's kernel. It runs the test cells with the expected values
 of hidden checks removed and an id added to every check; ``check`` then only
@@ -24,6 +29,8 @@ import math
 import os
 import re
 from collections.abc import Mapping
+
+__all__ = ["LOG_VARIABLE", "TOLERANCE", "check", "compare", "explain", "plain"]
 
 #: Environment variable naming the file a grading run collects checked values in.
 LOG_VARIABLE = "COURSE_CHECK_LOG"

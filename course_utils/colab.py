@@ -27,6 +27,9 @@ from pathlib import Path
 
 from course_utils.environment import COLAB_MODULE
 
+__all__ = ["BADGE_IMAGE", "DISTRIBUTION", "PACKAGE", "SETUP_CELL_ID", "SETUP_TEMPLATE", "badge_markdown",
+           "check_branch", "github_path", "setup_cell_source", "stamp_notebook", "stamp_problems"]
+
 SETUP_CELL_ID = "course-setup"
 BADGE_IMAGE = "https://colab.research.google.com/assets/colab-badge.svg"
 _BADGE = re.compile(r"\[!\[Open In Colab\]\([^)]*\)\]\([^)]*\)")

@@ -12,6 +12,9 @@ from __future__ import annotations
 
 import numpy as np
 
+__all__ = ["DOCUMENT_COLOUR", "MODEL_COLOUR", "QUERY_COLOUR", "SCORE_COLOUR", "indexing_and_search",
+           "interaction_paradigms", "pooled_vs_token_vectors"]
+
 QUERY_COLOUR = "#cfe2ff"
 DOCUMENT_COLOUR = "#d1e7dd"
 MODEL_COLOUR = "#fff3cd"

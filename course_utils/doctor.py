@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from course_utils import environment, models
 from course_utils.standins import MARKER_FILE
 
+__all__ = ["LESSON_PACKAGES", "LOCAL_PACKAGES", "MIN_PYTHON", "Report", "build_report", "run"]
+
 MIN_PYTHON = (3, 10)
 
 
@@ -44,6 +46,15 @@ def build_report(timeout: float = 1.5) -> Report:
     """Collect the report; takes at most about ``timeout`` seconds of network waiting."""
     report = Report()
     colab = environment.on_colab()
+    _report_python(report, colab)
+    _report_packages(report, colab)
+    uncached = _report_models(report, colab)
+    _report_hub(report, colab, uncached, timeout)
+    return report
+
+
+def _report_python(report: Report, colab: bool) -> None:
+    """Python's version (a problem if too old) and whether this is Colab."""
     version = platform.python_version()
     report.add("Python", f"{version} ({sys.executable})")
     if sys.version_info[:2] < MIN_PYTHON:
@@ -56,6 +67,9 @@ def build_report(timeout: float = 1.5) -> Report:
     report.add("Running on Colab", "yes: the lesson's first cell installs the course; a new runtime starts empty"
                if colab else "no (local Jupyter or terminal)")
 
+
+def _report_packages(report: Report, colab: bool) -> None:
+    """The installed versions of the course's packages; a problem if a lesson's package is missing."""
     for name in environment.REPORTED_PACKAGES:
         found = environment.package_version(name)
         if found is None and name in LOCAL_PACKAGES:
@@ -76,6 +90,9 @@ def build_report(timeout: float = 1.5) -> Report:
                    "everything into .venv, and run this report with the Python in .venv")
         report.problem(f"Not installed: {names}. To fix it, {fix}.")
 
+
+def _report_models(report: Report, colab: bool) -> list[str]:
+    """The model cache and each course model's state in it; returns the models not cached."""
     folder = models.cache_dir()
     report.add("Model cache", f"{folder} (set FASTEMBED_CACHE_PATH to change it"
                + ("; on Colab it is emptied when the runtime is deleted)" if colab else ")"))
@@ -92,7 +109,11 @@ def build_report(timeout: float = 1.5) -> Report:
         else:
             state = f"cached ({snapshot})"
         report.add(name, state)
+    return uncached
 
+
+def _report_hub(report: Report, colab: bool, uncached: list[str], timeout: float) -> None:
+    """Whether the model hub can be reached; a problem if models are missing and cannot be downloaded."""
     start = time.monotonic()
     offline_setting = models.hub_offline_by_setting()
     reachable = (not offline_setting) and models.hub_reachable(timeout)
@@ -121,7 +142,6 @@ def build_report(timeout: float = 1.5) -> Report:
     elif uncached:
         report.add("", "missing models will download when a lesson first loads them "
                        "(or now: python -m course_utils prefetch)")
-    return report
 
 
 def run(timeout: float = 1.5) -> int:

@@ -1,9 +1,19 @@
-"""Where the course runs: Colab or a local Jupyter, and what is installed."""
+"""Where the course runs: Colab or a local Jupyter, what is installed, and temporary settings.
+
+>>> package_version("no-such-package-of-the-course") is None
+True
+"""
 
 from __future__ import annotations
 
+import contextlib
 import importlib.metadata
 import importlib.util
+import os
+from collections.abc import Iterator
+
+__all__ = ["COLAB_MODULE", "QDRANT_SERVER_SETTINGS", "REPORTED_PACKAGES", "environment_variables", "on_colab",
+           "package_version"]
 
 #: Packages whose versions ``doctor`` reports, lesson packages first.
 REPORTED_PACKAGES = ("course-utils", "fastembed", "onnxruntime", "numpy", "matplotlib", "qdrant-client",
@@ -34,3 +44,34 @@ def package_version(name: str) -> str | None:
         return importlib.metadata.version(name)
     except importlib.metadata.PackageNotFoundError:
         return None
+
+
+@contextlib.contextmanager
+def environment_variables(**values: str) -> Iterator[None]:
+    """Set environment variables for the duration of a ``with`` block (for this process and the ones it starts).
+
+    On exit each named variable gets back its previous value, or is removed if it had
+    none; other variables the block changes are left as they are.
+
+    >>> with environment_variables(COURSE_EXAMPLE_SETTING="1"):
+    ...     os.environ["COURSE_EXAMPLE_SETTING"]
+    '1'
+    >>> "COURSE_EXAMPLE_SETTING" in os.environ
+    False
+
+    Raises:
+        TypeError: a value is not a string.
+    """
+    for name, value in values.items():
+        if not isinstance(value, str):
+            raise TypeError(f"the value of {name} must be a string, got {type(value).__name__}")
+    saved = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value

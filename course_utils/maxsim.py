@@ -12,7 +12,19 @@ vectors ``Q``, a document a ``(d, dim)`` array ``D`` (what fastembed's
 
 Bad input raises ``ValueError`` naming the argument: wrong number of
 dimensions, mismatched embedding sizes, an empty query, document or corpus,
-NaN or infinity.
+NaN or infinity; ``TypeError`` when it is not numbers at all.
+
+>>> Q = np.array([[1.0, 0.0], [0.0, 1.0]])            # 2 query tokens, dim 2
+>>> D = np.array([[1.0, 0.0], [0.6, 0.8]])            # 2 document tokens
+>>> similarity_matrix(Q, D)
+array([[1. , 0.6],
+       [0. , 0.8]], dtype=float32)
+>>> round(maxsim(Q, D), 4)                            # 1.0 (best of row 0) + 0.8 (best of row 1)
+1.8
+>>> token_alignment(Q, D).document_index              # which document token each query token matched
+array([0, 1])
+>>> score_corpus(Q, [D, np.array([[0.0, 1.0]])])      # one score per document
+array([1.8, 1. ], dtype=float32)
 """
 
 from __future__ import annotations
@@ -20,11 +32,15 @@ from __future__ import annotations
 import functools
 import os
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import NamedTuple
 
 import numpy as np
+
+__all__ = ["BLOCK_BYTES", "CACHE_BYTES", "FEW_QUERY_TOKENS", "SMALL_PRODUCT", "PackedCorpus", "TokenAlignment",
+           "as_token_vectors", "maxsim", "score_corpus", "score_in_chunks", "score_queries", "similarity_matrix",
+           "token_alignment", "top_k"]
 
 #: Largest similarity block (in bytes) one worker holds at a time while scoring a corpus.
 BLOCK_BYTES = 8 * 1024 * 1024
@@ -37,7 +53,7 @@ CACHE_BYTES = 512 * 1024
 SMALL_PRODUCT = 1_000_000
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _blas_controller():
     """threadpoolctl's view of the loaded BLAS libraries (looked up once: the lookup takes about a millisecond)."""
     from threadpoolctl import ThreadpoolController
@@ -54,17 +70,20 @@ def as_token_vectors(array, name: str = "array", dim: int | None = None) -> np.n
         dim: the embedding size it must have, if known.
 
     Raises:
-        ValueError: not 2-D, no tokens, a different ``dim``, NaN or infinity, not numeric.
+        ValueError: not 2-D, no tokens, a different ``dim``, NaN or infinity.
+        TypeError: not numbers.
     """
     try:
         vectors = np.asarray(array)
     except (TypeError, ValueError) as error:  # ragged nested lists
-        raise ValueError(f"{name} must be a 2-D array of token vectors; it could not be made into one: {error}") from None
+        raise ValueError(f"{name} must be a 2-D array of token vectors; it could not be made into one: "
+                         f"{error}") from None
     if vectors.dtype == object or not (np.issubdtype(vectors.dtype, np.number) or vectors.dtype == bool):
-        raise ValueError(f"{name} must hold numbers, not {vectors.dtype} values")
+        raise TypeError(f"{name} must hold numbers, not {vectors.dtype} values")
     if vectors.ndim != 2:
         hint = (" (a single vector: use array[None, :] to make it one token)" if vectors.ndim == 1 else
-                " (a batch of several texts: pass one text at a time, or use score_queries)" if vectors.ndim == 3 else "")
+                " (a batch of several texts: pass one text at a time, or use score_queries)" if vectors.ndim == 3
+                else "")
         raise ValueError(f"{name} must be 2-D (tokens, dim), got {vectors.ndim}-D with shape {vectors.shape}{hint}")
     if vectors.shape[0] == 0:
         raise ValueError(f"{name} is empty: it has no token vectors (shape {vectors.shape})")
@@ -137,7 +156,7 @@ class PackedCorpus:
         self.offsets = offsets
 
     @classmethod
-    def from_documents(cls, documents: Sequence) -> "PackedCorpus":
+    def from_documents(cls, documents: Sequence) -> PackedCorpus:
         """Pack a list of ``(d_k, dim)`` arrays (fastembed's ``passage_embed`` output).
 
         Raises:
@@ -204,8 +223,10 @@ def _packed_queries(queries, dim: int | None = None) -> tuple[np.ndarray, np.nda
     """Stack queries into one ``(sum q_i, dim)`` array and their row offsets ``(n_queries,)``."""
     if isinstance(queries, np.ndarray) and queries.ndim == 3:
         queries = list(queries)
-    if isinstance(queries, np.ndarray) or not isinstance(queries, (list, tuple)):
+    if isinstance(queries, np.ndarray):
         raise ValueError("queries must be a list of (q, dim) arrays or one (n_queries, q, dim) array")
+    if not isinstance(queries, (list, tuple)):
+        raise TypeError("queries must be a list of (q, dim) arrays or one (n_queries, q, dim) array")
     if not queries:
         raise ValueError("queries is empty: give at least one query")
     checked = [as_token_vectors(q, f"queries[{i}]", dim) for i, q in enumerate(queries)]
@@ -273,6 +294,22 @@ def score_queries(queries, corpus, *, workers: int | None = None) -> np.ndarray:
     similarity block of at most about ``BLOCK_BYTES`` at a time (more only when a
     single document is longer than a chunk).
     """
+    return score_in_chunks(queries, corpus, workers=workers)
+
+
+def score_in_chunks(queries, corpus, *, workers: int | None = None,
+                    score_chunk: Callable[..., None] | None = None) -> np.ndarray:
+    """:func:`score_queries` with a replaceable step: ``score_chunk`` scores one chunk of documents.
+
+    ``score_chunk(corpus, first, stop, stacked_queries, query_starts, out, block)`` must write the
+    scores of documents ``first:stop`` into ``out[:, first:stop]``, using the float32 buffer ``block``;
+    the default is the course's MaxSim. The benchmark passes one that does only the matrix
+    products, to time them in the same chunks, buffers and threads.
+
+    Returns:
+        float32 ``(n_queries, n_documents)`` array ``out``, as ``score_chunk`` filled it.
+    """
+    score_chunk = score_chunk or _score_chunk
     corpus = PackedCorpus.from_documents(corpus)
     stacked, starts = _packed_queries(queries, corpus.dim)
     out = np.empty((len(starts), len(corpus)), dtype=np.float32)
@@ -290,7 +327,7 @@ def score_queries(queries, corpus, *, workers: int | None = None) -> np.ndarray:
                 chunk = next(remaining, None)
             if chunk is None:
                 return
-            _score_chunk(corpus, *chunk, stacked, starts, out, block)
+            score_chunk(corpus, *chunk, stacked, starts, out, block)
 
     if workers <= 1:
         work()
@@ -324,11 +361,17 @@ def top_k(scores, k: int) -> np.ndarray:
 
     Returns:
         int64 ``(min(k, n),)`` indices.
+
+    Raises:
+        ValueError: ``scores`` is not a non-empty 1-D array, or ``k < 1``.
+        TypeError: ``k`` is not a whole number.
     """
     scores = np.asarray(scores)
     if scores.ndim != 1 or len(scores) == 0:
         raise ValueError(f"scores must be a non-empty 1-D array, got shape {scores.shape}")
-    if not isinstance(k, (int, np.integer)) or k < 1:
+    if not isinstance(k, (int, np.integer)):
+        raise TypeError(f"k must be a positive whole number, got {k!r}")
+    if k < 1:
         raise ValueError(f"k must be a positive whole number, got {k!r}")
     order = np.lexsort((np.arange(len(scores)), -scores.astype(np.float64)))
     return order[:k]

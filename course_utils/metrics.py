@@ -21,11 +21,13 @@ relevant passages:
 RR@k). The values match trec_eval (``P_k``, ``recall_k``, ``ndcg_cut_k``) and
 ir-measures (``P@k``, ``R@k``, ``RR@k``, ``nDCG@k``) when the run has no ties.
 
-Bad input raises ``ValueError`` with a message naming the argument: k not an
-int >= 1; a ranking that is empty, has duplicate ids, or is not a list (a bare
-string is rejected, not read letter by letter); judgements with a negative
-grade or with no relevant passage (recall and nDCG would be 0/0, so all four
-metrics refuse such a query rather than average in a meaningless 0).
+Bad input raises an error with a message naming the argument: ``TypeError`` for
+the wrong kind of thing (k not an int; a ranking that is not a list, since a bare
+string would be read letter by letter; ids that are not strings; grades that are not
+ints), ``ValueError`` for a wrong value (k < 1; a ranking that is empty or has
+duplicate ids; judgements with a negative grade or with no relevant passage: recall
+and nDCG would be 0/0, so all four metrics refuse such a query rather than average
+in a meaningless 0).
 
 Example::
 
@@ -42,12 +44,11 @@ from __future__ import annotations
 import math
 import numbers
 from collections.abc import Callable, Collection, Mapping, Sequence
-from typing import Union
 
 __all__ = ["recall_at_k", "precision_at_k", "mrr_at_k", "ndcg_at_k", "evaluate"]
 
 #: ``{passage_id: grade}``, or a collection of relevant passage ids (grade 1 each).
-Judgements = Union[Mapping[str, int], Collection[str]]
+Judgements = Mapping[str, int] | Collection[str]
 
 
 # --------------------------------------------------------------------------
@@ -162,14 +163,14 @@ def evaluate(
     cutoffs = _check_cutoffs(k)
     names = _check_metric_names(metrics)
     if not isinstance(run, Mapping):
-        raise ValueError(
+        raise TypeError(
             f"run must be a dict {{query_id: [passage ids, best first]}}, got "
             f"{type(run).__name__}. Build it with e.g. run = {{qid: ranking_of(qid) for qid in queries}}."
         )
     if len(run) == 0:
         raise ValueError("run is empty: there is no query to evaluate. Add at least one query and its ranking.")
     if not isinstance(qrels, Mapping):
-        raise ValueError(
+        raise TypeError(
             f"qrels must be a dict {{query_id: {{passage_id: grade}}}}, got {type(qrels).__name__}."
         )
 
@@ -190,7 +191,7 @@ def evaluate(
 
 
 # --------------------------------------------------------------------------
-# Input checks: each raises ValueError saying what is wrong and what to do.
+# Input checks: each raises TypeError (wrong type) or ValueError (wrong value) saying what to do.
 # --------------------------------------------------------------------------
 
 def _check_inputs(ranking: object, judgements: object, k: object) -> tuple[list[str], dict[str, int], int]:
@@ -199,7 +200,7 @@ def _check_inputs(ranking: object, judgements: object, k: object) -> tuple[list[
 
 def _check_k(k: object, name: str = "k") -> int:
     if isinstance(k, bool) or not isinstance(k, numbers.Integral):
-        raise ValueError(
+        raise TypeError(
             f"{name} must be an int >= 1 (the cut-off, e.g. 10), got {k!r} of type {type(k).__name__}."
         )
     if k < 1:
@@ -212,7 +213,7 @@ def _check_cutoffs(k: object) -> list[int]:
     if isinstance(k, numbers.Integral) and not isinstance(k, bool):
         return [_check_k(k)]
     if isinstance(k, (str, bytes)) or not isinstance(k, Sequence):
-        raise ValueError(
+        raise TypeError(
             f"k must be an int >= 1 or a list of such ints (e.g. k=10 or k=[1, 5, 10]), "
             f"got {k!r} of type {type(k).__name__}."
         )
@@ -224,11 +225,13 @@ def _check_cutoffs(k: object) -> list[int]:
 def _check_metric_names(metrics: object) -> list[str]:
     known = ", ".join(repr(name) for name in _METRICS)
     if isinstance(metrics, str):
-        raise ValueError(
+        raise TypeError(
             f"metrics must be a list of metric names, got the single string {metrics!r}; "
             f"write metrics=[{metrics!r}]. Known names: {known}."
         )
-    if not isinstance(metrics, Sequence) or len(metrics) == 0:
+    if not isinstance(metrics, Sequence):
+        raise TypeError(f"metrics must be a non-empty list of metric names among {known}; got {metrics!r}.")
+    if len(metrics) == 0:
         raise ValueError(f"metrics must be a non-empty list of metric names among {known}; got {metrics!r}.")
     for name in metrics:
         if name not in _METRICS:
@@ -238,17 +241,17 @@ def _check_metric_names(metrics: object) -> list[str]:
 
 def _check_ranking(ranking: object, name: str = "ranking") -> list[str]:
     if isinstance(ranking, (str, bytes)):
-        raise ValueError(
+        raise TypeError(
             f"{name} must be a list of passage ids (best first), but it is the single string "
             f"{ranking!r}, which would be read one character at a time. Wrap it in a list: [{ranking!r}]."
         )
     if isinstance(ranking, Mapping):
-        raise ValueError(
+        raise TypeError(
             f"{name} must be a list of passage ids (best first), got a {type(ranking).__name__}. "
             f"If it maps ids to scores, sort it first: sorted(scores, key=scores.get, reverse=True)."
         )
     if not isinstance(ranking, Sequence):
-        raise ValueError(
+        raise TypeError(
             f"{name} must be a list of passage ids (best first), got {type(ranking).__name__}. "
             f"Sets have no order; convert other iterables (generators, arrays) with list(...)."
         )
@@ -257,7 +260,7 @@ def _check_ranking(ranking: object, name: str = "ranking") -> list[str]:
     first_rank: dict[str, int] = {}
     for rank, pid in enumerate(ranking, start=1):
         if not isinstance(pid, str):
-            raise ValueError(
+            raise TypeError(
                 f"{name} must contain passage ids as str, but rank {rank} holds {pid!r} "
                 f"({type(pid).__name__}). Convert the ids with str(...), the same way as in the judgements."
             )
@@ -272,7 +275,7 @@ def _check_ranking(ranking: object, name: str = "ranking") -> list[str]:
 
 def _check_judgements(judgements: object, name: str = "judgements") -> dict[str, int]:
     if isinstance(judgements, (str, bytes)):
-        raise ValueError(
+        raise TypeError(
             f"{name} must be a dict {{passage_id: grade}} or a set of relevant passage ids, but it is "
             f"the single string {judgements!r}. Write {{{judgements!r}: 1}} or {{{judgements!r}}}."
         )
@@ -281,19 +284,19 @@ def _check_judgements(judgements: object, name: str = "judgements") -> dict[str,
     elif isinstance(judgements, Collection):
         pairs = [(pid, 1) for pid in judgements]  # a collection of relevant ids: grade 1 each
     else:
-        raise ValueError(
+        raise TypeError(
             f"{name} must be a dict {{passage_id: grade}} or a set of relevant passage ids, "
             f"got {type(judgements).__name__}."
         )
     grades: dict[str, int] = {}
     for pid, grade in pairs:
         if not isinstance(pid, str):
-            raise ValueError(
+            raise TypeError(
                 f"{name} must use str passage ids, but contains {pid!r} ({type(pid).__name__}). "
                 f"Convert the ids with str(...), the same way as in the ranking."
             )
         if not isinstance(grade, numbers.Integral):
-            raise ValueError(
+            raise TypeError(
                 f"{name} gives passage {pid!r} the grade {grade!r} ({type(grade).__name__}); grades "
                 f"must be ints 0 (not relevant), 1, 2, ... Convert them with int(...)."
             )

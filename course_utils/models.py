@@ -16,6 +16,13 @@ import tempfile
 from pathlib import Path
 from urllib.parse import urlparse
 
+from course_utils.environment import environment_variables
+
+__all__ = ["ALL_MODELS", "COLBERT_DIM", "COLBERT_QUERY_LENGTH", "CROSS_ENCODER_MODEL", "DENSE_DIM", "DENSE_MODEL",
+           "LATE_INTERACTION_MODEL", "STANDIN_MARKER", "ModelsUnavailableError", "cache_dir", "cache_folder_name",
+           "cached_snapshot", "check_models", "hub_endpoint", "hub_files", "hub_offline_by_setting", "hub_reachable",
+           "is_standin", "missing_models", "prefetch"]
+
 #: Dense (single-vector) embedding model: one 384-d vector per text.
 DENSE_MODEL = "BAAI/bge-small-en-v1.5"
 #: Cross-encoder: one relevance logit per (query, passage) pair.
@@ -87,16 +94,16 @@ def cached_snapshot(model_name: str, folder: str | os.PathLike | None = None) ->
     """The cached snapshot folder of ``model_name`` that fastembed would load, or None.
 
     A snapshot counts only if ``refs/main`` points to it and it holds the model
-    file and ``tokenizer.json`` (an interrupted download does not count).
+    file and ``tokenizer.json`` (an interrupted download does not count). The
+    lookup is huggingface_hub's own (``try_to_load_from_cache``), as fastembed's.
     """
+    from huggingface_hub import try_to_load_from_cache  # fastembed brings it
+
     repo_id, model_file = hub_files(model_name)
-    repo_dir = Path(folder if folder is not None else cache_dir()) / cache_folder_name(repo_id)
-    ref = repo_dir / "refs" / "main"
-    if not ref.is_file():
-        return None
-    snapshot = repo_dir / "snapshots" / ref.read_text().strip()
-    if (snapshot / model_file).is_file() and (snapshot / "tokenizer.json").is_file():
-        return snapshot
+    cache = folder if folder is not None else cache_dir()
+    found = [try_to_load_from_cache(repo_id, name, cache_dir=cache) for name in ("tokenizer.json", model_file)]
+    if all(isinstance(path, str) for path in found):  # else None, or a marker of a file known to be missing
+        return Path(found[0]).parent
     return None
 
 
@@ -106,8 +113,10 @@ def hub_endpoint() -> str:
 
 
 def hub_offline_by_setting() -> bool:
-    """True when ``HF_HUB_OFFLINE`` forbids downloads."""
-    return os.environ.get("HF_HUB_OFFLINE", "").strip().upper() in {"1", "TRUE", "YES", "ON"}
+    """True when ``HF_HUB_OFFLINE`` forbids downloads (read now, with huggingface_hub's true values)."""
+    from huggingface_hub.constants import ENV_VARS_TRUE_VALUES
+
+    return os.environ.get("HF_HUB_OFFLINE", "").strip().upper() in ENV_VARS_TRUE_VALUES
 
 
 def hub_reachable(timeout: float = 1.5) -> bool:
@@ -165,7 +174,8 @@ def check_models(model_names=ALL_MODELS, timeout: float = 1.5, *, verbose: bool 
     raise ModelsUnavailableError(
         f"Missing model(s): {', '.join(missing)}. They are not in the model cache ({cache_dir()}) "
         f"and {why}.\nTo fix it, do one of these:\n"
-        "  1. connect to the internet" + (" and unset HF_HUB_OFFLINE" if offline else "") + ", then run this cell again;\n"
+        "  1. connect to the internet" + (" and unset HF_HUB_OFFLINE" if offline else "")
+        + ", then run this cell again;\n"
         "  2. on a machine with internet, run `python -m course_utils prefetch --cache-dir DIR` in the course "
         "environment, copy DIR here, and start the course with FASTEMBED_CACHE_PATH=DIR set "
         "(`FASTEMBED_CACHE_PATH=DIR python3 course.py start`);\n"
@@ -187,17 +197,10 @@ def prefetch(model_names=ALL_MODELS, folder: str | os.PathLike | None = None) ->
         ModelsUnavailableError: if a model can be neither found nor downloaded.
     """
     target = Path(folder) if folder is not None else cache_dir()
-    saved = os.environ.get("FASTEMBED_CACHE_PATH")
-    os.environ["FASTEMBED_CACHE_PATH"] = str(target)
-    try:
+    with environment_variables(FASTEMBED_CACHE_PATH=str(target)):
         check_models(model_names)
         result = {}
         for name in model_names:
             _model_class(name)(name, cache_dir=str(target), lazy_load=True)
             result[name] = cached_snapshot(name, target)
         return result
-    finally:
-        if saved is None:
-            os.environ.pop("FASTEMBED_CACHE_PATH", None)
-        else:
-            os.environ["FASTEMBED_CACHE_PATH"] = saved

@@ -12,6 +12,8 @@ import numpy as np
 
 from course_utils.maxsim import as_token_vectors
 
+__all__ = ["score_bars", "similarity_heatmap"]
+
 
 def _figure_and_axes(ax, size: tuple[float, float]):
     import matplotlib.pyplot as plt

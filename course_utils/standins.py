@@ -39,6 +39,9 @@ from pathlib import Path
 import numpy as np
 
 from course_utils import models
+from course_utils.environment import environment_variables
+
+__all__ = ["MARKER_FILE", "REVISION", "build_standin_cache", "build_vocabulary", "standin_models"]
 
 #: Fake revision of every stand-in snapshot (a 40-hex "commit").
 REVISION = "5fa1d5ca1d5ca1d5ca1d5ca1d5ca1d5ca1d5ca1d"
@@ -363,20 +366,12 @@ def standin_models(cache_dir: str | os.PathLike | None = None) -> Iterator[Path]
     Yields:
         the cache folder.
     """
-    names = ("FASTEMBED_CACHE_PATH", "HF_HUB_OFFLINE")
-    saved = {name: os.environ.get(name) for name in names}
     own_dir = cache_dir is None
     folder = Path(tempfile.mkdtemp(prefix="course-standin-models-")) if own_dir else Path(cache_dir)
     try:
         build_standin_cache(folder)
-        os.environ["FASTEMBED_CACHE_PATH"] = str(folder)
-        os.environ["HF_HUB_OFFLINE"] = "1"
-        yield folder
+        with environment_variables(FASTEMBED_CACHE_PATH=str(folder), HF_HUB_OFFLINE="1"):
+            yield folder
     finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
         if own_dir:
             shutil.rmtree(folder, ignore_errors=True)

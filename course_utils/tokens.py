@@ -16,6 +16,8 @@ the number of rows ``model.query_embed(text)`` yields, and label ``i`` names row
 
 from __future__ import annotations
 
+__all__ = ["DOCUMENT_MARKER", "QUERY_MARKER", "token_ids", "token_labels"]
+
 QUERY_MARKER = "[Q]"
 DOCUMENT_MARKER = "[D]"
 
@@ -25,8 +27,8 @@ def _colbert(model):
     inner = getattr(model, "model", model)
     needed = ("QUERY_MARKER_TOKEN_ID", "DOCUMENT_MARKER_TOKEN_ID", "tokenize")
     if not all(hasattr(inner, name) for name in needed):
-        raise ValueError(f"model must be a fastembed LateInteractionTextEmbedding (ColBERT), "
-                         f"got {type(model).__name__}")
+        raise TypeError(f"model must be a fastembed LateInteractionTextEmbedding (ColBERT), "
+                        f"got {type(model).__name__}")
     inner._ensure_tokenizer()
     return inner
 
@@ -45,7 +47,7 @@ def token_ids(model, text: str, kind: str = "document") -> list[int]:
     if kind not in ("query", "document"):
         raise ValueError(f"kind must be 'query' or 'document', got {kind!r}")
     if not isinstance(text, str):
-        raise ValueError(f"text must be one string, got {type(text).__name__}")
+        raise TypeError(f"text must be one string, got {type(text).__name__}")
     colbert = _colbert(model)
     is_doc = kind == "document"
     ids = list(colbert.tokenize([text], is_doc=is_doc)[0].ids)

@@ -156,7 +156,7 @@ class JupyterLab:
         self.env = jupyter_environment(self.folder)
 
     # -- life cycle -------------------------------------------------------------------------------
-    def __enter__(self) -> "JupyterLab":
+    def __enter__(self) -> JupyterLab:
         self._log = open(self.log_path, "wb")
         self.process = subprocess.Popen(self.command, cwd=self.cwd, env=self.env, stdin=subprocess.DEVNULL,
                                         stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True)

@@ -7,7 +7,7 @@ import functools
 from course_utils import models
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def load(model_name: str):
     """The fastembed model ``model_name``, loaded the way a lesson loads it."""
     return models._model_class(model_name)(model_name)

@@ -55,7 +55,8 @@ def test_disagreement_is_reported():
     assert list(bench.disagreements({"ours": np.array([1.0]), "nan": np.array([np.nan])}, "ours")) == ["nan"]
 
 
-@pytest.mark.parametrize("few_query_tokens", [0, 10_000], ids=["query-tokens-down-the-rows", "corpus-tokens-down-the-rows"])
+@pytest.mark.parametrize("few_query_tokens", [0, 10_000],
+                         ids=["query-tokens-down-the-rows", "corpus-tokens-down-the-rows"])
 def test_both_similarity_layouts_give_the_loops_scores(tiny, monkeypatch, few_query_tokens):
     documents, corpus = tiny
     monkeypatch.setattr(ms, "FEW_QUERY_TOKENS", few_query_tokens)

@@ -44,7 +44,7 @@ READ_CELLS = """() => Array.from(document.querySelectorAll(%r), cell => ({
     prompt: (cell.querySelector('.jp-InputArea-prompt') || {}).textContent || '',
     outputs: Array.from(cell.querySelectorAll('.jp-OutputArea-output'), output => ({
         mime: output.getAttribute('data-mime-type') || '', text: output.textContent || ''})),
-}))""" % CODE_CELLS
+}))""" % CODE_CELLS  # noqa: UP031 - JavaScript full of braces: no f-string
 #: True once Run All is done: the kernel is idle, no cell waits ("[*]") and some cell has run. (After an
 #: error, ipykernel may skip the cells queued behind it or not, depending on timing: both end here.)
 RUN_ALL_DONE = """([selector, total]) => {
@@ -132,7 +132,8 @@ def test_student_runs_a_lesson_in_jupyterlab(tmp_path):
 
     assert len(cells) == total, f"JupyterLab shows {len(cells)} code cells, the notebook has {total} {see}"
     for number, cell in enumerate(cells[:first_exercise]):
-        assert re.search(r"\[\d+\]", cell["prompt"]), f"code cell {number} did not run (prompt {cell['prompt']!r}) {see}"
+        assert re.search(r"\[\d+\]", cell["prompt"]), \
+            f"code cell {number} did not run (prompt {cell['prompt']!r}) {see}"
         error = error_text(cell["outputs"])
         assert error is None, f"code cell {number}, before the first exercise, shows an error {see}:\n{error}"
     exercise_error = error_text(cells[first_test]["outputs"]) or ""

@@ -46,7 +46,8 @@ def test_equal_answers_pass(actual, expected):
     ([0, 1], [0, 1, 2], "expected 3 items, got 2"),
     ((3072, 13312), {"dense": 3072, "multi_vector": 13312}, "expected a dict, got a list or tuple of 2"),
     ({"dense": 1}, {"dense": 1, "multi_vector": 2}, "expected the keys"),
-    ([[1, 2], [3, 5]], [[1, 2], [3, 4]], "expected [[1, 2], [3, 4]], got [[1, 2], [3, 5]]: they first differ at [1][1]"),
+    ([[1, 2], [3, 5]], [[1, 2], [3, 4]],
+     "expected [[1, 2], [3, 4]], got [[1, 2], [3, 5]]: they first differ at [1][1]"),
     (list(range(60)), list(range(59)) + [0], "expected 0 at [59], got 59"),  # long lists: only the difference
     (Sneaky(), [1, 2], "got an object"),
     (None, 0.5, "got None"),

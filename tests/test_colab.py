@@ -63,6 +63,19 @@ def test_course_py_reads_the_same_setting_as_tomllib():
     assert DISTRIBUTION == colab.DISTRIBUTION
 
 
+@pytest.mark.parametrize("reader", ["tomllib", "python-3.10-fallback"])
+def test_course_py_reads_the_setting_with_either_reader_and_stops_without_it(reader, tmp_path, monkeypatch):
+    course = load_course_py()
+    if reader != "tomllib":
+        monkeypatch.setattr(course, "tomllib", None)  # what course.py has on Python 3.10
+    assert course.course_setting() == (REPOSITORY, BRANCH)
+    text = (ROOT / "pyproject.toml").read_text()
+    (tmp_path / "pyproject.toml").write_text(text.replace(f'branch = "{BRANCH}"', "# no branch"))
+    monkeypatch.setattr(course, "ROOT", tmp_path)
+    with pytest.raises(SystemExit, match=r"\[tool.course\] branch"):
+        course.course_setting()
+
+
 def test_there_are_lessons_to_check():
     names = {path.relative_to(ROOT).parts[0] for path in lesson_notebooks()}
     assert names == {"solutions", "notebooks"}
@@ -333,7 +346,8 @@ def test_doctor_command_detects_colab_like_the_setup_cell(tmp_path):
     package = tmp_path / "fake-colab" / Path(*environment.COLAB_MODULE.split("."))
     package.mkdir(parents=True)
     (package / "__init__.py").write_text("")
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path / "fake-colab"), os.environ.get("PYTHONPATH", "")]),
+    env = {**os.environ,
+           "PYTHONPATH": os.pathsep.join([str(tmp_path / "fake-colab"), os.environ.get("PYTHONPATH", "")]),
            "HF_HUB_OFFLINE": "1"}
     result = subprocess.run([sys.executable, "-m", "course_utils", "doctor"], capture_output=True, text=True,
                             env=env, timeout=60, cwd=tmp_path)

@@ -194,23 +194,25 @@ def test_property_batched_and_corpus_scoring_equal_pairwise(documents, queries, 
 GOOD = np.ones((2, 4), dtype=np.float32)
 
 
-@pytest.mark.parametrize("query, document, argument, words", [
-    (np.ones(4), GOOD, "query", "2-D"),
-    (np.ones((1, 2, 4)), GOOD, "query", "2-D"),
-    (GOOD, np.ones(4), "document", "2-D"),
-    (np.ones((0, 4)), GOOD, "query", "empty"),
-    (GOOD, np.ones((0, 4)), "document", "empty"),
-    (GOOD, np.ones((3, 5)), "document", "size 5"),
-    (np.array([[np.nan, 1, 1, 1]]), GOOD, "query", "NaN"),
-    (GOOD, np.array([[np.inf, 1, 1, 1]]), "document", "infinity"),
-    (np.array([["a", "b"]]), GOOD, "query", "numbers"),
-    ([[1.0, 2.0], [3.0]], GOOD, "query", "2-D"),
+@pytest.mark.parametrize("query, document, argument, words, error", [
+    (np.ones(4), GOOD, "query", "2-D", ValueError),
+    (np.ones((1, 2, 4)), GOOD, "query", "2-D", ValueError),
+    (GOOD, np.ones(4), "document", "2-D", ValueError),
+    (np.ones((0, 4)), GOOD, "query", "empty", ValueError),
+    (GOOD, np.ones((0, 4)), "document", "empty", ValueError),
+    (GOOD, np.ones((3, 5)), "document", "size 5", ValueError),
+    (np.array([[np.nan, 1, 1, 1]]), GOOD, "query", "NaN", ValueError),
+    (GOOD, np.array([[np.inf, 1, 1, 1]]), "document", "infinity", ValueError),
+    (np.array([["a", "b"]]), GOOD, "query", "numbers", TypeError),
+    (GOOD, [[None, 1.0, 1.0, 1.0]], "document", "numbers", TypeError),
+    ([[1.0, 2.0], [3.0]], GOOD, "query", "2-D", ValueError),
 ])
-def test_bad_input_names_the_argument(query, document, argument, words):
+def test_bad_input_names_the_argument(query, document, argument, words, error):
     for function in (similarity_matrix, maxsim, token_alignment):
-        with pytest.raises(ValueError, match=argument) as error:
+        with pytest.raises(error, match=argument) as raised:
             function(query, document)
-        assert words in str(error.value)
+        assert type(raised.value) is error
+        assert words in str(raised.value)
 
 
 @pytest.mark.parametrize("documents, argument, words", [
@@ -234,10 +236,16 @@ def test_bad_queries_are_named():
         score_queries([GOOD, np.ones((2, 3))], [GOOD])
     with pytest.raises(ValueError, match="query"):
         score_corpus(np.ones((2, 3)), [GOOD])
+    with pytest.raises(ValueError, match="queries must be a list"):
+        score_queries(GOOD, [GOOD])  # one 2-D query, not a list of them
+    with pytest.raises(TypeError, match="queries must be a list"):
+        score_queries("what is maxsim", [GOOD])
 
 
 def test_top_k_rejects_bad_k_and_scores():
     with pytest.raises(ValueError, match="k must be"):
         top_k([1.0], 0)
+    with pytest.raises(TypeError, match="k must be"):
+        top_k([1.0], 1.5)
     with pytest.raises(ValueError, match="scores"):
         top_k([], 1)

@@ -205,7 +205,7 @@ def test_agrees_with_ir_measures(k, k2, run, qrels):
 
 
 # ---------------------------------------------------------------------------
-# Bad input: ValueError whose message starts with the argument's name
+# Bad input: TypeError (wrong type) or ValueError (wrong value), the message starting with the argument's name
 # ---------------------------------------------------------------------------
 
 GOOD_RANKING = ["a", "b", "c"]
@@ -213,52 +213,56 @@ GOOD_JUDGEMENTS = {"a": 1, "x": 2}
 
 
 @pytest.mark.parametrize("metric", METRIC_FUNCTIONS, ids=lambda f: f.__name__)
-@pytest.mark.parametrize("k", [0, -3, 2.0, "10", None, True, [5]])
-def test_bad_k(metric, k):
-    with pytest.raises(ValueError, match=r"^k must be an int >= 1"):
+@pytest.mark.parametrize(("k", "error"), [(0, ValueError), (-3, ValueError), (2.0, TypeError), ("10", TypeError),
+                                          (None, TypeError), (True, TypeError), ([5], TypeError)])
+def test_bad_k(metric, k, error):
+    with pytest.raises(error, match=r"^k must be an int >= 1") as raised:
         metric(GOOD_RANKING, GOOD_JUDGEMENTS, k)
+    assert type(raised.value) is error
 
 
 @pytest.mark.parametrize("metric", METRIC_FUNCTIONS, ids=lambda f: f.__name__)
 @pytest.mark.parametrize(
-    ("ranking", "what"),
+    ("ranking", "what", "error"),
     [
-        ([], "is empty"),
-        ("abc", "single string"),  # would iterate 'a', 'b', 'c'
-        (["a", "b", "a"], "duplicate passage id 'a'"),
-        ({"a", "b"}, "got set"),  # no order
-        ({"a": 2.0, "b": 1.0}, "got a dict"),  # scores, not a ranking
-        ((pid for pid in "ab"), "got generator"),
-        ([1, 2], "as str"),
-        (None, "got NoneType"),
+        ([], "is empty", ValueError),
+        ("abc", "single string", TypeError),  # would iterate 'a', 'b', 'c'
+        (["a", "b", "a"], "duplicate passage id 'a'", ValueError),
+        ({"a", "b"}, "got set", TypeError),  # no order
+        ({"a": 2.0, "b": 1.0}, "got a dict", TypeError),  # scores, not a ranking
+        ((pid for pid in "ab"), "got generator", TypeError),
+        ([1, 2], "as str", TypeError),
+        (None, "got NoneType", TypeError),
     ],
     ids=["empty", "string", "duplicate", "set", "dict", "generator", "int-ids", "None"],
 )
-def test_bad_ranking(metric, ranking, what):
-    with pytest.raises(ValueError, match=r"^ranking ") as error:
+def test_bad_ranking(metric, ranking, what, error):
+    with pytest.raises(error, match=r"^ranking ") as raised:
         metric(ranking, GOOD_JUDGEMENTS, 3)
-    assert what in str(error.value)
+    assert type(raised.value) is error
+    assert what in str(raised.value)
 
 
 @pytest.mark.parametrize("metric", METRIC_FUNCTIONS, ids=lambda f: f.__name__)
 @pytest.mark.parametrize(
-    ("judgements", "what"),
+    ("judgements", "what", "error"),
     [
-        ({}, "undefined"),
-        (set(), "undefined"),
-        ({"a": 0, "b": 0}, "no relevant passage"),
-        ({"a": 1, "b": -1}, "negative grade"),
-        ("a", "single string"),
-        ({"a": 1.5}, "must be ints"),
-        ({1: 1}, "str passage ids"),
-        (None, "got NoneType"),
+        ({}, "undefined", ValueError),
+        (set(), "undefined", ValueError),
+        ({"a": 0, "b": 0}, "no relevant passage", ValueError),
+        ({"a": 1, "b": -1}, "negative grade", ValueError),
+        ("a", "single string", TypeError),
+        ({"a": 1.5}, "must be ints", TypeError),
+        ({1: 1}, "str passage ids", TypeError),
+        (None, "got NoneType", TypeError),
     ],
     ids=["empty-dict", "empty-set", "all-zero", "negative", "string", "float-grade", "int-id", "None"],
 )
-def test_bad_judgements(metric, judgements, what):
-    with pytest.raises(ValueError, match=r"^judgements ") as error:
+def test_bad_judgements(metric, judgements, what, error):
+    with pytest.raises(error, match=r"^judgements ") as raised:
         metric(GOOD_RANKING, judgements, 3)
-    assert what in str(error.value)
+    assert type(raised.value) is error
+    assert what in str(raised.value)
 
 
 def test_no_relevant_passage_says_recall_and_ndcg_are_undefined():
@@ -275,26 +279,27 @@ def test_evaluate_accepts_the_good_inputs():
 
 
 @pytest.mark.parametrize(
-    ("run", "qrels", "kwargs", "pattern"),
+    ("run", "qrels", "kwargs", "pattern", "error"),
     [
-        ({}, QRELS, {}, r"^run is empty"),
-        ([["a", "b"]], QRELS, {}, r"^run must be a dict"),
-        ({"q1": ["a"], "q9": ["b"]}, QRELS, {}, r"^qrels has no judgements for query id 'q9'"),
-        ({"q1": "ab"}, QRELS, {}, r"^run\['q1'\] must be a list .*single string"),
-        ({"q1": {"a": 1.0}}, QRELS, {}, r"^run\['q1'\] must be a list .*got a dict"),
-        ({"q1": {"a", "b"}}, QRELS, {}, r"^run\['q1'\] must be a list .*got set"),
-        ({"q1": []}, QRELS, {}, r"^run\['q1'\] is empty"),
-        ({"q1": ["a", "a"]}, QRELS, {}, r"^run\['q1'\] has the duplicate passage id 'a'"),
-        (RUN, {"q1": {"a": 1}, "q2": {"c": 0}}, {}, r"^qrels\['q2'\] has no relevant passage"),
-        (RUN, {"q1": {"a": 1}, "q2": {"c": -2}}, {}, r"^qrels\['q2'\] gives passage 'c' the negative grade"),
-        (RUN, [("q1", "a", 1)], {}, r"^qrels must be a dict"),
-        (RUN, QRELS, {"k": 0}, r"^k must be an int >= 1"),
-        (RUN, QRELS, {"k": "10"}, r"^k must be an int >= 1 or a list"),
-        (RUN, QRELS, {"k": []}, r"^k is an empty list"),
-        (RUN, QRELS, {"k": [5, 0]}, r"^k\[1\] must be an int >= 1"),
-        (RUN, QRELS, {"metrics": "ndcg"}, r"^metrics must be a list .*single string"),
-        (RUN, QRELS, {"metrics": ("ndcg", "map")}, r"^metrics contains unknown metric 'map'"),
-        (RUN, QRELS, {"metrics": ()}, r"^metrics must be a non-empty list"),
+        ({}, QRELS, {}, r"^run is empty", ValueError),
+        ([["a", "b"]], QRELS, {}, r"^run must be a dict", TypeError),
+        ({"q1": ["a"], "q9": ["b"]}, QRELS, {}, r"^qrels has no judgements for query id 'q9'", ValueError),
+        ({"q1": "ab"}, QRELS, {}, r"^run\['q1'\] must be a list .*single string", TypeError),
+        ({"q1": {"a": 1.0}}, QRELS, {}, r"^run\['q1'\] must be a list .*got a dict", TypeError),
+        ({"q1": {"a", "b"}}, QRELS, {}, r"^run\['q1'\] must be a list .*got set", TypeError),
+        ({"q1": []}, QRELS, {}, r"^run\['q1'\] is empty", ValueError),
+        ({"q1": ["a", "a"]}, QRELS, {}, r"^run\['q1'\] has the duplicate passage id 'a'", ValueError),
+        (RUN, {"q1": {"a": 1}, "q2": {"c": 0}}, {}, r"^qrels\['q2'\] has no relevant passage", ValueError),
+        (RUN, {"q1": {"a": 1}, "q2": {"c": -2}}, {}, r"^qrels\['q2'\] gives passage 'c' the negative grade",
+         ValueError),
+        (RUN, [("q1", "a", 1)], {}, r"^qrels must be a dict", TypeError),
+        (RUN, QRELS, {"k": 0}, r"^k must be an int >= 1", ValueError),
+        (RUN, QRELS, {"k": "10"}, r"^k must be an int >= 1 or a list", TypeError),
+        (RUN, QRELS, {"k": []}, r"^k is an empty list", ValueError),
+        (RUN, QRELS, {"k": [5, 0]}, r"^k\[1\] must be an int >= 1", ValueError),
+        (RUN, QRELS, {"metrics": "ndcg"}, r"^metrics must be a list .*single string", TypeError),
+        (RUN, QRELS, {"metrics": ("ndcg", "map")}, r"^metrics contains unknown metric 'map'", ValueError),
+        (RUN, QRELS, {"metrics": ()}, r"^metrics must be a non-empty list", ValueError),
     ],
     ids=[
         "empty-run", "run-not-dict", "query-without-qrels", "ranking-string", "ranking-dict",
@@ -303,9 +308,10 @@ def test_evaluate_accepts_the_good_inputs():
         "metrics-unknown", "metrics-empty",
     ],
 )
-def test_evaluate_bad_input(run, qrels, kwargs, pattern):
-    with pytest.raises(ValueError, match=pattern):
+def test_evaluate_bad_input(run, qrels, kwargs, pattern, error):
+    with pytest.raises(error, match=pattern) as raised:
         evaluate(run, qrels, **kwargs)
+    assert type(raised.value) is error
 
 
 def test_all_metrics_are_between_zero_and_one():

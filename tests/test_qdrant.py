@@ -164,6 +164,8 @@ def test_edge_index_scores_top_k_and_cleanup():
             index.search(np.ones((2, 64)))
         with pytest.raises(ValueError, match="k must be a positive"):
             index.search(query, k=0)
+        with pytest.raises(TypeError, match="k must be a positive"):
+            index.search(query, k=2.5)
     assert not os.path.exists(index.folder)
     index.close()  # twice is fine
 
@@ -249,6 +251,12 @@ def test_to_points_bad_input_raises_a_clear_value_error(change, message):
     with pytest.raises(ValueError, match=message):
         to_points(arguments["ids"], arguments["dense"], arguments["colbert"], arguments["payloads"],
                   dense_dim=4, colbert_dim=8)
+
+
+@pytest.mark.parametrize("bad_id", [1.5, None, True, b"doc-1"])
+def test_to_points_an_id_of_the_wrong_type_is_a_type_error(bad_id):
+    with pytest.raises(TypeError, match=r"ids\[1\] is .*: a point id must be a non-negative whole number or a UUID"):
+        to_points([0, bad_id], np.ones((2, 4)), [np.ones((2, 8))] * 2, dense_dim=4, colbert_dim=8)
 
 
 def test_upload_points_sends_every_point_in_batches(local_client):
@@ -534,6 +542,14 @@ def test_query_request_summary_reads_the_fields_a_rerank_query_sets():
     assert [p["using"] for p in query_request_summary(two)["prefetch"]] == ["a", "b"]
     with pytest.raises(TypeError, match="the request must be a models.QueryRequest, got list"):
         query_request_summary([1.0])
+
+
+def test_a_query_that_is_not_a_vector_is_summarised_as_checks_plain_makes_it():
+    sparse = models.SparseVector(indices=[3], values=[1.0])
+    summary = query_request_summary(models.QueryRequest(query=models.NearestQuery(nearest=sparse), using="dense"))
+    assert summary["query"] == plain(sparse) and set(summary["query"]) == {"__repr__"}
+    assert "SparseVector" in summary["query"]["__repr__"]
+    assert compare(summary["query"], [1.0, 0.0]) is not None  # never equal to an expected vector
 
 
 @pytest.mark.parametrize("case", range(len(EX4_CASES)))

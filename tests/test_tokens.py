@@ -69,7 +69,7 @@ def test_document_in_a_batch_gets_the_same_labels_as_alone(colbert):
 def test_bad_arguments(colbert):
     with pytest.raises(ValueError, match="kind"):
         token_labels(colbert, "x", "passage")
-    with pytest.raises(ValueError, match="text must be one string"):
+    with pytest.raises(TypeError, match="text must be one string"):
         token_labels(colbert, ["x"])
-    with pytest.raises(ValueError, match="LateInteractionTextEmbedding"):
+    with pytest.raises(TypeError, match="LateInteractionTextEmbedding"):
         token_labels(load(models.DENSE_MODEL), "x")
