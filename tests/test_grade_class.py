@@ -3,9 +3,9 @@
 Two misattributions the old greedy parsing made: ``bob_smith`` and ``jane_smith`` became one
 student ``smith``; Mallory's blank upload named ``x_alice_attempt_<later>_<lesson>.ipynb``
 replaced Alice's newest attempt. (Jane's and Mallory's files here are cut short, so that only
-two notebooks are graded: they are reported under their own names.) With a roster both land where they belong, a student missing
-from the roster is reported, grades.csv equals the gradebook, and the feedback page's header
-names each exercise.
+two notebooks are graded: they are reported under their own names.) With a roster both land where
+they belong, a student missing from the roster is reported, grades.csv equals the gradebook,
+and the feedback page's header names each exercise.
 """
 
 from __future__ import annotations
@@ -35,13 +35,15 @@ def graded(tmp_path_factory):
     course = new_course(tmp)
     solved = gs.solved_notebook(gs.ROOT, LESSON)  # committed notebooks: what nbgrader generates
     folder = tmp / "download"
-    for name in (bb("alice", "2026-01-05-11-00-00"), bb("bob_smith", "2026-01-05-10-00-00"), bb("eve", "2026-01-05-09-00-00")):
+    for name in (bb("alice", "2026-01-05-11-00-00"), bb("bob_smith", "2026-01-05-10-00-00"),
+                 bb("eve", "2026-01-05-09-00-00")):
         nb.write(solved, folder / name)
     # two more students whose files are cut short: reported under their own names, no grading needed
     for name in (bb("jane_smith", "2026-01-05-10-30-00"), MALLORY):
         (folder / name).write_text('{"cells": [')
     (folder / "Lesson 1_alice_attempt_2026-01-05-11-00-00.txt").write_text(
-        "Name: Alice Doe (alice)\nAssignment: Lesson 1\n\nComments:\nThere are no student comments for this assignment.\n")
+        "Name: Alice Doe (alice)\nAssignment: Lesson 1\n\n"
+        "Comments:\nThere are no student comments for this assignment.\n")
     roster = tmp / "roster.csv"
     roster.write_text("Last Name,First Name,Username\nDoe,Alice,alice\nSmith,Bob,bob_smith\nSmith,Jane,jane_smith\n"
                       "M,Mallory,mallory\n")

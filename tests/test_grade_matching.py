@@ -96,8 +96,8 @@ def test_blackboard_with_a_roster_of_usernames(tmp_path):
 # ----- Canvas: <name>_[late_]<user id>_<attachment id>_<file> --------------------------------------
 
 def test_canvas_names_late_files_and_user_ids(tmp_path):
-    folder = touch(tmp_path / "d", f"smithbob_1001_5001_{LESSON}.ipynb", f"doejane_late_1002_5002_nb.ipynb",
-                   f"smithbob_1001_5003_Untitled.ipynb", f"smith-jane-late_1003_5004_{LESSON}-1.ipynb")
+    folder = touch(tmp_path / "d", f"smithbob_1001_5001_{LESSON}.ipynb", "doejane_late_1002_5002_nb.ipynb",
+                   "smithbob_1001_5003_Untitled.ipynb", f"smith-jane-late_1003_5004_{LESSON}-1.ipynb")
     found = collect.collect(folder, LESSON)
     assert chosen(found) == {"1001": f"smithbob_1001_5001_{LESSON}.ipynb", "1002": "doejane_late_1002_5002_nb.ipynb",
                              "1003": f"smith-jane-late_1003_5004_{LESSON}-1.ipynb"}
@@ -131,7 +131,7 @@ def test_moodle_folders_and_flat_files(tmp_path):
     assert chosen(found) == {"1234567": f"Bob Smith_1234567_assignsubmission_file_/{LESSON}.ipynb",
                              "1234568": "Jane Smith_1234568_assignsubmission_file_/work/Untitled.ipynb"}
     assert "not a file submission" in dict(found.skipped)["Jane Smith_1234568_assignsubmission_onlinetext_/"]
-    flat = touch(tmp_path / "flat", f"Ann Lee_1234569_assignsubmission_file_Ann Lee_1_assignsubmission_file_x.ipynb")
+    flat = touch(tmp_path / "flat", "Ann Lee_1234569_assignsubmission_file_Ann Lee_1_assignsubmission_file_x.ipynb")
     assert set(chosen(collect.collect(flat, LESSON))) == {"1234569"}
 
 
