@@ -300,7 +300,7 @@ def build_multimodal_standins(cache_dir, extra_words=()) -> None:
         if snapshot is not None and not (snapshot / text_standins.MARKER_FILE).exists():
             raise ValueError(f"cache_dir {cache} already holds the real {model_name}; build the stand-ins into "
                              "an empty temporary folder instead, so that no real model is overwritten.")
-    prompt_words = ["user", "describe", "assistant", "query", "image", "einstein"]
+    prompt_words = ["user", "describe", "assistant", "query", "image", "when", "did", "dr", "einstein", "die"]
     vocabulary = text_standins.build_vocabulary([*extra_words, *prompt_words, *_page_words()])
     write_colmodernvbert(cache, vocabulary)
     write_colpali(cache, vocabulary)
