@@ -130,8 +130,8 @@ def draw_team_slide(fig):
     found = {}
     for i, (name, role) in enumerate(people):
         y = 0.7 - i * 0.16
-        fig.text(0.08, y, name, fontsize=11, weight="bold", color=_INK, va="top")
-        found[name.split()[0].lower()] = fig.text(0.45, y, role, fontsize=11, color=_INK, va="top")
+        who = fig.text(0.08, y, name, fontsize=11, weight="bold", color=_INK, va="top")
+        found[name.split()[0].lower()] = (who, fig.text(0.45, y, role, fontsize=11, color=_INK, va="top"))
     return found
 
 
@@ -156,7 +156,7 @@ def draw_rainfall_bars(fig):
 
 
 def draw_language_bars(fig):
-    ax = fig.add_axes((0.2, 0.12, 0.75, 0.7))
+    ax = fig.add_axes((0.2, 0.17, 0.75, 0.66))
     names = ["Go", "Rust", "Java", "TypeScript", "Python"]
     bars = _bars(ax, names, [14, 18, 30, 38, 51], 4, horizontal=True)
     ax.set_xlabel("% of developers", fontsize=8)
@@ -173,7 +173,7 @@ def draw_temperature_lines(fig):
     ax.set_xticks(range(12), ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"])
     ax.tick_params(labelsize=7)
     ax.legend(fontsize=7, loc="upper left")
-    note = ax.annotate("Oslo -4 °C", (0.5, -4), (2.2, -6), fontsize=7, arrowprops={"arrowstyle": "->"})
+    note = ax.annotate("Oslo -4 °C", (0, -4), (1.6, -7), fontsize=7, arrowprops={"arrowstyle": "->"})
     ax.set_ylim(-9, 30)
     fig.text(0.5, 0.91, "Average temperature (°C)", fontsize=12, weight="bold", ha="center")
     return {"oslo_winter": note}
@@ -206,8 +206,8 @@ def draw_energy_pie(fig):
 def draw_storage_bars(fig):
     ax = fig.add_axes((0.14, 0.14, 0.82, 0.68))
     bars = _bars(ax, ["float32", "float16", "int8", "binary"], [512, 256, 128, 16], 3)
-    for bar, value in zip(bars, [512, 256, 128, 16]):
-        ax.text(bar.get_x() + bar.get_width() / 2, value + 8, str(value), ha="center", fontsize=7)
+    labels = [ax.text(bar.get_x() + bar.get_width() / 2, value + 8, str(value), ha="center", fontsize=7)
+              for bar, value in zip(bars, [512, 256, 128, 16])]
     ax.set_ylabel("bytes per vector", fontsize=8)
     fig.text(0.5, 0.91, "Storage of one 128-d vector", fontsize=12, weight="bold", ha="center")
-    return {"binary": bars[3], "float32": bars[0]}
+    return {"binary": (bars[3], labels[3]), "float32": (bars[0], labels[0])}
