@@ -52,7 +52,8 @@ def _draw_box(ax, box, colour: str, style: str = "-") -> None:
 
 
 def token_heatmaps(image, query_vectors, page_vectors, layout: PageLayout, labels: Sequence[str],
-                   rows: Sequence[int] | None = None, *, judged_box=None, columns: int = 4, title: str | None = None):
+                   rows: Sequence[int] | None = None, *, judged_box=None, columns: int = 3, title: str | None = None,
+                   shared_scale: bool = False):
     """For each chosen query token, its similarity with every local patch, drawn over the page.
 
     Panel ``i`` shows query row ``rows[i]`` and is titled ``labels[rows[i]]``: the labels must
@@ -64,6 +65,8 @@ def token_heatmaps(image, query_vectors, page_vectors, layout: PageLayout, label
         query_vectors: ``(q, dim)``; page_vectors: ``(n, dim)``, as fastembed returned them.
         labels: ``q`` labels, one per query vector.
         rows: which query rows to draw (default: every row that is not padding).
+        shared_scale: one colour scale for all panels (with a colour bar); by default each panel
+            spans its own lowest to highest value, which shows *where* each token matches best.
 
     Raises:
         ValueError: if ``labels`` does not have one label per query vector, or a row is out of range.
@@ -93,16 +96,19 @@ def token_heatmaps(image, query_vectors, page_vectors, layout: PageLayout, label
         ax.set_axis_off()
     for ax, row, grid in zip(axes.flat, rows, maps):
         ax.imshow(image, extent=(0, width, height, 0))
-        shown = ax.imshow(grid, extent=(0, width, height, 0), cmap="magma", alpha=0.6, vmin=low, vmax=high,
+        scale = (low, high) if shared_scale else (float(np.nanmin(grid)), float(np.nanmax(grid)))
+        shown = ax.imshow(grid, extent=(0, width, height, 0), cmap="magma", alpha=0.6, vmin=scale[0], vmax=scale[1],
                           interpolation="nearest")
         best_r, best_c = np.unravel_index(np.nanargmax(grid), grid.shape)
         cell_w, cell_h = width / grid.shape[1], height / grid.shape[0]
         _draw_box(ax, (best_c * cell_w, best_r * cell_h, (best_c + 1) * cell_w, (best_r + 1) * cell_h), "white")
         if judged_box is not None:
             _draw_box(ax, judged_box, "red", "--")
-        ax.set_title(f"row {row}: {labels[row]!r}", fontsize=8)
+        ax.set_title(f"row {row}: {labels[row]!r}" + ("" if shared_scale else f"  ({scale[0]:.2f} to {scale[1]:.2f})"),
+                     fontsize=8)
         ax.set_axis_off()
-    fig.colorbar(shown, ax=axes, shrink=0.7, label="dot product")
+    if shared_scale:
+        fig.colorbar(shown, ax=axes, shrink=0.7, label="dot product")
     if title:
         fig.suptitle(title, fontsize=10)
     return fig, axes
@@ -121,6 +127,8 @@ def page_thumbnails(images, titles: Sequence[str], *, columns: int = 6):
     for ax in axes.flat:
         ax.set_axis_off()
     for ax, image, title in zip(axes.flat, images, titles):
-        ax.imshow(image)
+        thumbnail = image.copy()
+        thumbnail.thumbnail((240, 240))  # drawing small copies keeps the figure quick
+        ax.imshow(thumbnail)
         ax.set_title(title, fontsize=7)
     return fig, axes
