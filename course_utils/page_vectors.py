@@ -164,6 +164,12 @@ def query_labels(model, text: str) -> list[str]:
     return ["\\n" if t == "\n" else t for t in tokens]
 
 
+def word_rows(labels) -> list[int]:
+    """Row numbers of ``labels`` that are words of the query: not padding, prompt or special tokens."""
+    return [i for i, label in enumerate(labels) if any(ch.isalpha() for ch in label)
+            and not label.startswith(("<", "\\")) and not (label == "Query" and i == 1)]
+
+
 def patch_map(similarities, layout: PageLayout) -> np.ndarray:
     """float ``(R, C)`` map of ``similarities`` over the page's patches, ``R, C = layout.map_shape``.
 

@@ -135,3 +135,10 @@ def test_memory_check(monkeypatch, capsys):
         memory.check_memory("BAAI/bge-small-en-v1.5")
     free = memory.available_memory_gib()
     assert free is None or free > 0
+
+
+def test_word_rows_skip_prompt_padding_and_specials():
+    from course_utils.page_vectors import word_rows
+
+    assert word_rows(["<bos>", "Query", ":", "how", "##s", "?", "<pad>", "\\n"]) == [3, 4]
+    assert word_rows(["how", "many", "<end_of_utterance>"]) == [0, 1]
