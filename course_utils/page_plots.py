@@ -9,7 +9,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from course_utils.page_vectors import PageLayout, patch_map
+from course_utils.page_vectors import PageLayout, patch_box, patch_map
 
 
 def show_patch_grid(image, layout: PageLayout, *, title: str | None = None):
@@ -99,9 +99,7 @@ def token_heatmaps(image, query_vectors, page_vectors, layout: PageLayout, label
         scale = (low, high) if shared_scale else (float(np.nanmin(grid)), float(np.nanmax(grid)))
         shown = ax.imshow(grid, extent=(0, width, height, 0), cmap="magma", alpha=0.6, vmin=scale[0], vmax=scale[1],
                           interpolation="nearest")
-        best_r, best_c = np.unravel_index(np.nanargmax(grid), grid.shape)
-        cell_w, cell_h = width / grid.shape[1], height / grid.shape[0]
-        _draw_box(ax, (best_c * cell_w, best_r * cell_h, (best_c + 1) * cell_w, (best_r + 1) * cell_h), "white")
+        _draw_box(ax, patch_box(*np.unravel_index(np.nanargmax(grid), grid.shape), layout), "white")
         if judged_box is not None:
             _draw_box(ax, judged_box, "red", "--")
         ax.set_title(f"row {row}: {labels[row]!r}" + ("" if shared_scale else f"  ({scale[0]:.2f} to {scale[1]:.2f})"),
