@@ -31,6 +31,12 @@ CROSS_ENCODER_MODEL = "Xenova/ms-marco-MiniLM-L-6-v2"
 LATE_INTERACTION_MODEL = "colbert-ir/colbertv2.0"
 #: All three, in the order the course introduces them.
 ALL_MODELS = (DENSE_MODEL, CROSS_ENCODER_MODEL, LATE_INTERACTION_MODEL)
+#: Lesson 7's page-image model (1.0 GB): 128-d vectors per image patch and per query token.
+VISUAL_MODEL = "Qdrant/colmodernvbert"
+#: Lesson 7's optional larger page-image model (6.5 GB download; never fetched unless asked for by name).
+COLPALI_MODEL = "Qdrant/colpali-v1.3-fp16"
+#: Both, smallest first.
+VISUAL_MODELS = (VISUAL_MODEL, COLPALI_MODEL)
 
 #: Output sizes of the real models (the stand-ins have the same).
 DENSE_DIM = 384
@@ -54,13 +60,14 @@ class ModelsUnavailableError(RuntimeError):
 
 def _model_class(model_name: str):
     """The fastembed class that loads ``model_name``."""
-    from fastembed import LateInteractionTextEmbedding, TextEmbedding
+    from fastembed import LateInteractionMultimodalEmbedding, LateInteractionTextEmbedding, TextEmbedding
     from fastembed.rerank.cross_encoder import TextCrossEncoder
 
     classes = {DENSE_MODEL: TextEmbedding, CROSS_ENCODER_MODEL: TextCrossEncoder,
-               LATE_INTERACTION_MODEL: LateInteractionTextEmbedding}
+               LATE_INTERACTION_MODEL: LateInteractionTextEmbedding,
+               **{name: LateInteractionMultimodalEmbedding for name in VISUAL_MODELS}}
     if model_name not in classes:
-        raise ValueError(f"model_name {model_name!r} is not a course model; use one of {list(ALL_MODELS)}")
+        raise ValueError(f"model_name {model_name!r} is not a course model; use one of {list(classes)}")
     return classes[model_name]
 
 
