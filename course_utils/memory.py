@@ -11,6 +11,8 @@ import os
 
 from course_utils import models
 
+__all__ = ["NotEnoughMemoryError", "available_memory_gib", "check_memory"]
+
 #: Free memory (GiB) we estimate each page-image model needs; not measured on every machine.
 NEEDED_GIB = {models.VISUAL_MODEL: 3.0, models.COLPALI_MODEL: 12.0}
 #: Download sizes (GB) from fastembed's model descriptions.

@@ -36,6 +36,14 @@ import numpy as np
 from course_utils import models
 from course_utils import standins as text_standins
 
+__all__ = [
+    "build_multimodal_standins",
+    "colmodernvbert_model",
+    "colpali_model",
+    "write_colmodernvbert",
+    "write_colpali",
+]
+
 #: The image-token id that fastembed puts in ColPali's input (``<image>`` of PaliGemma).
 COLPALI_IMAGE_TOKEN_ID = 257152
 #: ColPali's patch grid: 32 x 32 patches of a 448 x 448 page.
@@ -215,7 +223,8 @@ def colmodernvbert_model(path: Path, image_token_id: int) -> None:
               helper.make_node("GatherElements", ["patch_rows", "idx_full"], ["image_rows"], axis=1)]
     _constants(inits, s0=np.array([0], np.int64), s1=np.array([1], np.int64), s_axis=np.array([0], np.int64),
                minus_one_six_64=np.array([-1, _FEATURES, IMAGE_SEQ_LEN], np.int64),
-               minus_one_128=np.array([-1, _DIM], np.int64), one_one=np.array([1, 1], np.int64), zero_axis=np.array([0], np.int64),
+               minus_one_128=np.array([-1, _DIM], np.int64), one_one=np.array([1, 1], np.int64),
+               zero_axis=np.array([0], np.int64),
                image_id_v=np.array(image_token_id, np.int64), ones_then_dim=np.array([1, 1, _DIM], np.int64))
     _mix_and_normalise(graph, inits, image_token_id, "image_rows", "token_vectors")
     _save(graph, inits, ["batch", "tiles", 3, side, side], ("token_vectors", TensorProto.FLOAT), path)

@@ -8,6 +8,22 @@ from __future__ import annotations
 
 from course_utils.page_drawings import _INK, _lines, _slide, _table
 
+__all__ = [
+    "draw_bicycle_page",
+    "draw_contents_slide",
+    "draw_festival_poster",
+    "draw_invoice_page",
+    "draw_league_table",
+    "draw_memo_page",
+    "draw_nutrition_table",
+    "draw_opening_hours",
+    "draw_planet_table",
+    "draw_recipe_page",
+    "draw_revenue_table",
+    "draw_timetable",
+    "draw_weather_table",
+]
+
 
 def _heading(fig, text: str, y: float = 0.93, size: float = 12):
     return fig.text(0.5, y, text, fontsize=size, weight="bold", ha="center", va="center", color=_INK)

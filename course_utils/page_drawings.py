@@ -11,6 +11,22 @@ matplotlib's own DejaVu Sans font, so the pages render the same everywhere.
 
 from __future__ import annotations
 
+__all__ = [
+    "draw_big_number_slide",
+    "draw_coffee_bars",
+    "draw_energy_pie",
+    "draw_goals_slide",
+    "draw_language_bars",
+    "draw_pipeline_slide",
+    "draw_rainfall_bars",
+    "draw_roadmap_slide",
+    "draw_storage_bars",
+    "draw_team_slide",
+    "draw_temperature_lines",
+    "draw_title_slide",
+    "draw_visitor_lines",
+]
+
 #: Page sizes in inches at :data:`DPI`: 512 x 288 pixels (landscape) and 360 x 480 (portrait).
 LANDSCAPE = (5.12, 2.88)
 PORTRAIT = (3.6, 4.8)

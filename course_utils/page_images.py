@@ -21,6 +21,8 @@ import numpy as np
 from course_utils import page_documents as docs
 from course_utils import page_drawings as draw
 
+__all__ = ["build_pages", "render_page"]
+
 #: Where the shipped pages live.
 PAGES_DIR = Path(__file__).with_name("data") / "pages"
 

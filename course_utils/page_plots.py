@@ -11,6 +11,8 @@ import numpy as np
 
 from course_utils.page_vectors import PageLayout, patch_box, patch_map
 
+__all__ = ["page_thumbnails", "show_patch_grid", "token_heatmaps"]
+
 
 def show_patch_grid(image, layout: PageLayout, *, title: str | None = None):
     """The page with its tiles (thick lines) and patches (thin lines) as the model cuts it.

@@ -23,6 +23,18 @@ from dataclasses import dataclass
 
 import numpy as np
 
+__all__ = [
+    "PageLayout",
+    "best_patch_box",
+    "page_layout",
+    "patch_box",
+    "patch_map",
+    "pool_page",
+    "query_labels",
+    "tile_grid",
+    "word_rows",
+]
+
 #: Labels of the 6 prompt ids that fastembed appends to ColPali's 1024 image tokens.
 COLPALI_PROMPT_LABELS = ("<bos>", "Describe", "the", "image", ".", "\\n")
 #: Label of an image-token row.

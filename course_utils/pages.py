@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
+__all__ = ["CoursePages", "load_course_pages", "load_page", "load_pages", "pages_folder"]
+
 
 @dataclass(frozen=True)
 class CoursePages:

@@ -22,6 +22,15 @@ import numpy as np
 import qdrant_edge as edge
 from qdrant_client import QdrantClient, models
 
+__all__ = [
+    "EdgePageIndex",
+    "create_page_collection",
+    "full_search",
+    "overlap_at_k",
+    "page_vectors_config",
+    "prefetch_rerank",
+]
+
 POOLED, FULL = "pooled", "full"
 
 
@@ -149,7 +158,7 @@ class EdgePageIndex:
             self.shard = None
         shutil.rmtree(self.folder, ignore_errors=True)
 
-    def __enter__(self) -> "EdgePageIndex":
+    def __enter__(self) -> EdgePageIndex:
         return self
 
     def __exit__(self, *exc) -> None:

@@ -1,4 +1,5 @@
-"""The course pages of lesson 7: shipped files match their build script, judgements are sound, bad input fails clearly."""
+"""The course pages of lesson 7: shipped files match their build script, judgements are sound,
+bad input fails clearly."""
 
 from __future__ import annotations
 
