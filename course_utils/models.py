@@ -24,6 +24,8 @@ CROSS_ENCODER_MODEL = "Xenova/ms-marco-MiniLM-L-6-v2"
 LATE_INTERACTION_MODEL = "colbert-ir/colbertv2.0"
 #: All three, in the order the course introduces them.
 ALL_MODELS = (DENSE_MODEL, CROSS_ENCODER_MODEL, LATE_INTERACTION_MODEL)
+#: Lexical BM25 (lesson 5): not a neural model, a config and stop-word lists; sparse vectors.
+BM25_MODEL = "Qdrant/bm25"
 
 #: Output sizes of the real models (the stand-ins have the same).
 DENSE_DIM = 384
@@ -47,11 +49,11 @@ class ModelsUnavailableError(RuntimeError):
 
 def _model_class(model_name: str):
     """The fastembed class that loads ``model_name``."""
-    from fastembed import LateInteractionTextEmbedding, TextEmbedding
+    from fastembed import LateInteractionTextEmbedding, SparseTextEmbedding, TextEmbedding
     from fastembed.rerank.cross_encoder import TextCrossEncoder
 
     classes = {DENSE_MODEL: TextEmbedding, CROSS_ENCODER_MODEL: TextCrossEncoder,
-               LATE_INTERACTION_MODEL: LateInteractionTextEmbedding}
+               LATE_INTERACTION_MODEL: LateInteractionTextEmbedding, BM25_MODEL: SparseTextEmbedding}
     if model_name not in classes:
         raise ValueError(f"model_name {model_name!r} is not a course model; use one of {list(ALL_MODELS)}")
     return classes[model_name]
@@ -95,7 +97,8 @@ def cached_snapshot(model_name: str, folder: str | os.PathLike | None = None) ->
     if not ref.is_file():
         return None
     snapshot = repo_dir / "snapshots" / ref.read_text().strip()
-    if (snapshot / model_file).is_file() and (snapshot / "tokenizer.json").is_file():
+    tokenizer = [] if model_name == BM25_MODEL else ["tokenizer.json"]  # BM25 has no tokenizer file
+    if all((snapshot / name).is_file() for name in [model_file, *tokenizer]):
         return snapshot
     return None
 
