@@ -10,7 +10,7 @@ def _prefetch(args: argparse.Namespace) -> int:
     from course_utils import models
 
     try:
-        found = models.prefetch(folder=args.cache_dir)
+        found = models.prefetch((*models.ALL_MODELS, models.BM25_MODEL), folder=args.cache_dir)
     except models.ModelsUnavailableError as error:
         print(error, file=sys.stderr)
         return 1
@@ -37,7 +37,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m course_utils", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True, metavar="command")
 
-    prefetch = commands.add_parser("prefetch", help="download the course's three models into fastembed's cache")
+    prefetch = commands.add_parser(
+        "prefetch", help="download the course's models (and lesson 5's BM25 files) into fastembed's cache")
     prefetch.add_argument("--cache-dir", help="download into this folder instead (then set FASTEMBED_CACHE_PATH)")
     prefetch.set_defaults(handler=_prefetch)
 

@@ -18,10 +18,11 @@ from urllib.parse import urlparse
 
 from course_utils.environment import environment_variables
 
-__all__ = ["ALL_MODELS", "COLBERT_DIM", "COLBERT_QUERY_LENGTH", "CROSS_ENCODER_MODEL", "DENSE_DIM", "DENSE_MODEL",
-           "LATE_INTERACTION_MODEL", "STANDIN_MARKER", "ModelsUnavailableError", "cache_dir", "cache_folder_name",
-           "cached_snapshot", "check_models", "hub_endpoint", "hub_files", "hub_offline_by_setting", "hub_reachable",
-           "is_standin", "missing_models", "prefetch"]
+__all__ = ["ALL_MODELS", "BM25_MODEL", "COLBERT_DIM", "COLBERT_QUERY_LENGTH", "COLPALI_MODEL", "CROSS_ENCODER_MODEL",
+           "DENSE_DIM", "DENSE_MODEL", "LATE_INTERACTION_MODEL", "STANDIN_MARKER", "VISUAL_MODEL", "VISUAL_MODELS",
+           "ModelsUnavailableError", "cache_dir", "cache_folder_name", "cached_snapshot", "check_models",
+           "hub_endpoint", "hub_files", "hub_offline_by_setting", "hub_reachable", "is_standin", "missing_models",
+           "prefetch"]
 
 #: Dense (single-vector) embedding model: one 384-d vector per text.
 DENSE_MODEL = "BAAI/bge-small-en-v1.5"
@@ -37,6 +38,8 @@ VISUAL_MODEL = "Qdrant/colmodernvbert"
 COLPALI_MODEL = "Qdrant/colpali-v1.3-fp16"
 #: Both, smallest first.
 VISUAL_MODELS = (VISUAL_MODEL, COLPALI_MODEL)
+#: Lexical BM25 (lesson 5): not a neural model, a config and stop-word lists; sparse vectors.
+BM25_MODEL = "Qdrant/bm25"
 
 #: Output sizes of the real models (the stand-ins have the same).
 DENSE_DIM = 384
@@ -60,11 +63,12 @@ class ModelsUnavailableError(RuntimeError):
 
 def _model_class(model_name: str):
     """The fastembed class that loads ``model_name``."""
-    from fastembed import LateInteractionMultimodalEmbedding, LateInteractionTextEmbedding, TextEmbedding
+    from fastembed import (LateInteractionMultimodalEmbedding, LateInteractionTextEmbedding, SparseTextEmbedding,
+                           TextEmbedding)
     from fastembed.rerank.cross_encoder import TextCrossEncoder
 
     classes = {DENSE_MODEL: TextEmbedding, CROSS_ENCODER_MODEL: TextCrossEncoder,
-               LATE_INTERACTION_MODEL: LateInteractionTextEmbedding,
+               LATE_INTERACTION_MODEL: LateInteractionTextEmbedding, BM25_MODEL: SparseTextEmbedding,
                **{name: LateInteractionMultimodalEmbedding for name in VISUAL_MODELS}}
     if model_name not in classes:
         raise ValueError(f"model_name {model_name!r} is not a course model; use one of {list(classes)}")
@@ -108,7 +112,8 @@ def cached_snapshot(model_name: str, folder: str | os.PathLike | None = None) ->
 
     repo_id, model_file = hub_files(model_name)
     cache = folder if folder is not None else cache_dir()
-    found = [try_to_load_from_cache(repo_id, name, cache_dir=cache) for name in ("tokenizer.json", model_file)]
+    names = [model_file] if model_name == BM25_MODEL else ["tokenizer.json", model_file]  # BM25 has no tokenizer
+    found = [try_to_load_from_cache(repo_id, name, cache_dir=cache) for name in names]
     if all(isinstance(path, str) for path in found):  # else None, or a marker of a file known to be missing
         return Path(found[0]).parent
     return None

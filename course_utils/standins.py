@@ -351,8 +351,10 @@ def build_standin_cache(cache_dir: str | os.PathLike, extra_words: Iterable[str]
     tokenizer_json = _tokenizer_json(build_vocabulary(extra_words))
     for model_name in models.ALL_MODELS:
         _write_snapshot(cache, model_name, tokenizer_json)
+    from course_utils.bm25_standin import write_bm25_snapshot
     from course_utils.multimodal_standins import build_multimodal_standins
 
+    write_bm25_snapshot(cache, REVISION, MARKER_FILE)  # lesson 5's BM25: the real files
     build_multimodal_standins(cache, extra_words)  # lesson 7's page-image models
     return cache
 

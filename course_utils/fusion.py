@@ -1,0 +1,88 @@
+"""Reciprocal rank fusion (RRF): several ranked lists become one, by rank alone.
+
+Cormack, Clarke and Büttcher (SIGIR 2009) score a document by adding, over the
+lists it appears in, ``1 / (k + rank)``, with ranks counted from 1 and ``k = 60``::
+
+    >>> rrf([["a", "b"], ["b", "c"]], k=60)            # doctest: +ELLIPSIS
+    [('b', 0.0325...), ('a', 0.0163...), ('c', 0.0161...)]
+
+Qdrant writes the same sum with ranks counted from 0: ``1 / (k_qdrant + rank0)``.
+So Qdrant's ``k`` is the paper's ``k`` plus one (the paper's 60 is Qdrant's 61),
+and qdrant-client's default ``k = 2`` is the paper's ``k = 1``:
+:func:`qdrant_k` converts. Scores are only compared with each other, so a
+document missing from a list simply gets nothing from it.
+"""
+
+from __future__ import annotations
+
+import numbers
+from collections.abc import Sequence
+
+__all__ = ["rrf", "qdrant_k", "PAPER_K", "QDRANT_CLIENT_DEFAULT_K"]
+
+#: The constant of the RRF paper (ranks counted from 1).
+PAPER_K = 60
+#: qdrant-client's default ``Rrf.k`` (its formula counts ranks from 0): the paper's k = 1.
+QDRANT_CLIENT_DEFAULT_K = 2
+
+
+def _check_k(k: object, name: str = "k") -> float:
+    if isinstance(k, bool) or not isinstance(k, numbers.Real):
+        raise TypeError(f"{name} must be a number >= 0 (the paper uses 60), got {type(k).__name__}")
+    if not k >= 0:
+        raise ValueError(f"{name} must be >= 0 (the paper uses 60), got {k!r}")
+    return float(k)
+
+
+def _check_rankings(rankings: object) -> list[list]:
+    if isinstance(rankings, (str, bytes)) or not isinstance(rankings, Sequence):
+        raise TypeError(f"rankings must be a list of ranked lists of ids, got {type(rankings).__name__}")
+    if len(rankings) == 0:
+        raise ValueError("rankings is empty: give at least one ranked list of ids")
+    checked = []
+    for index, ranking in enumerate(rankings):
+        if isinstance(ranking, (str, bytes)) or not isinstance(ranking, Sequence):
+            raise TypeError(f"rankings[{index}] must be a list of ids (best first), got {type(ranking).__name__}")
+        if len(set(ranking)) != len(ranking):
+            raise ValueError(f"rankings[{index}] holds an id twice; each list may rank an id only once")
+        checked.append(list(ranking))
+    return checked
+
+
+def rrf(rankings: Sequence[Sequence], k: float = PAPER_K, weights: Sequence[float] | None = None,
+        limit: int | None = None) -> list[tuple[object, float]]:
+    """Fuse ranked lists: ``score(d) = sum_i weight_i / (k + rank_i(d))``, ranks from 1.
+
+    Args:
+        rankings: ``m`` lists of ids, best first; lists may differ in length and in their ids.
+        k: the RRF constant, paper convention (ranks from 1); ``k + 1`` is Qdrant's.
+        weights: ``m`` weights (default all 1).
+        limit: keep only the best ``limit`` (default all).
+
+    Returns:
+        ``[(id, score), ...]`` by score, best first; equal scores keep the order in which
+        the ids were first met (list 0 first, then list 1, ...), as qdrant-client does.
+
+    Raises:
+        TypeError / ValueError: naming the argument: rankings not lists, empty, with
+            duplicate ids; k not a number >= 0; weights of another length; limit < 1.
+    """
+    lists = _check_rankings(rankings)
+    constant = _check_k(k)
+    if weights is None:
+        weights = [1.0] * len(lists)
+    if len(weights) != len(lists):
+        raise ValueError(f"weights has {len(weights)} entries for {len(lists)} rankings; give one per ranking")
+    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, numbers.Integral) or limit < 1):
+        raise ValueError(f"limit must be a whole number >= 1 or None, got {limit!r}")
+    scores: dict[object, float] = {}
+    for ranking, weight in zip(lists, weights):
+        for rank, item in enumerate(ranking, start=1):
+            scores[item] = scores.get(item, 0.0) + weight / (constant + rank)
+    fused = sorted(scores.items(), key=lambda pair: -pair[1])  # stable: ties keep first-met order
+    return fused if limit is None else fused[:limit]
+
+
+def qdrant_k(paper_k: float) -> float:
+    """Qdrant's ``Rrf(k=...)`` that gives the same fusion as the paper's ``paper_k``: ``paper_k + 1``."""
+    return _check_k(paper_k, "paper_k") + 1
