@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import socket
+import urllib.request
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -116,8 +117,16 @@ def hub_offline_by_setting() -> bool:
 
 
 def hub_reachable(timeout: float = 1.5) -> bool:
-    """Whether a TCP connection to the model hub opens within ``timeout`` seconds."""
+    """Whether a TCP connection to the model hub opens within ``timeout`` seconds.
+
+    Behind a proxy (``HTTPS_PROXY`` or ``HTTP_PROXY``, as the hub's downloads use
+    them), a connection to the proxy counts instead.
+    """
     url = urlparse(hub_endpoint())
+    proxies = urllib.request.getproxies()
+    proxy = proxies.get(url.scheme)
+    if proxy and not urllib.request.proxy_bypass_environment(url.hostname or "", proxies):
+        url = urlparse(proxy if "://" in proxy else f"http://{proxy}")
     port = url.port or (443 if url.scheme == "https" else 80)
     try:
         with socket.create_connection((url.hostname or "", port), timeout=timeout):
@@ -179,17 +188,17 @@ def _how_to_get_models(offline: bool) -> str:
         setting = ("Set a variable in a cell above the set-up cell (%env NAME=value), choose Runtime > Restart "
                    "session, and run the lesson from that cell.")
     else:
+        ways = (("macOS, Linux:", "export NAME=value", "python3"), ("Windows cmd:", "set NAME=value", "py"),
+                ("PowerShell:", '$env:NAME = "value"', "py"))
         setting = ("Set a variable in the terminal you start the course from, after stopping JupyterLab there "
-                   "with Ctrl+C (the lessons see only what was set when JupyterLab started):\n"
-                   "    macOS, Linux: export NAME=value             then: python3 course.py start\n"
-                   "    Windows cmd:  set NAME=value                then: py course.py start\n"
-                   "    PowerShell:   $env:NAME = \"value\"          then: py course.py start")
+                   "with Ctrl+C (the lessons see only what was set when JupyterLab started):\n" + "\n".join(
+                       f"    {system:<14}{command:<22}then: {python} course.py start" for system, command, python in ways))
     return (
         "To fix it, do one of these:\n"
         "  1. connect to the internet" + (" and unset HF_HUB_OFFLINE" if offline else "")
         + ", then run the set-up cell (the lesson's first code cell) again. Behind a proxy, set "
-        "HTTPS_PROXY=http://<proxy host>:<port>; where huggingface.co is blocked but a mirror of the hub is "
-        "allowed, set HF_ENDPOINT=<the mirror's address>;\n"
+        "HTTPS_PROXY to its address (for example HTTPS_PROXY=http://proxy.example.org:3128); where huggingface.co "
+        "is blocked but a mirror of the hub is allowed, set HF_ENDPOINT to the mirror's address;\n"
         "  2. on a machine with internet, run `python -m course_utils prefetch --cache-dir DIR` in the course "
         "environment, copy DIR here and set FASTEMBED_CACHE_PATH=DIR;\n"
         "  3. to look around without models, start the course with `python3 course.py start --offline-preview` "

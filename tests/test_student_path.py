@@ -141,7 +141,7 @@ def test_missing_models_message_lists_mirror_proxy_preview_and_windows(fake_home
     with pytest.raises(models.ModelsUnavailableError) as error:
         models.check_models()
     message = str(error.value)
-    for expected in ("HF_ENDPOINT=", "HTTPS_PROXY=", "set NAME=value", '$env:NAME = "value"', "export NAME=value",
+    for expected in ("HF_ENDPOINT to the mirror", "HTTPS_PROXY=", "set NAME=value", '$env:NAME = "value"', "export NAME=value",
                      "Ctrl+C", "python3 course.py start --offline-preview", "run the set-up cell"):
         assert expected in message, expected
     assert str(model_cache.course_cache_dir()) in message
@@ -318,3 +318,39 @@ def test_start_offline_preview_builds_standins_and_points_the_lessons_there(tmp_
     for name in models.ALL_MODELS:
         assert models.cached_snapshot(name, cache) is not None
     assert "numbers mean nothing" in out
+
+
+# -- lessons open unmodified in JupyterLab ------------------------------------------------------
+
+def test_opened_notebooks_carry_the_kernels_language_info(tmp_path):
+    import asyncio
+
+    import nbformat
+    from ipykernel.ipkernel import IPythonKernel
+
+    from course_utils import lab_contents
+
+    lesson = ROOT / "notebooks" / "01-late-interaction-basics" / "01-late-interaction-basics.ipynb"
+    (tmp_path / "lesson.ipynb").write_bytes(lesson.read_bytes())
+    manager = lab_contents.CourseContentsManager(root_dir=str(tmp_path))
+    model = asyncio.run(manager.get("lesson.ipynb"))
+    assert model["content"]["metadata"]["language_info"] == IPythonKernel.language_info  # what JupyterLab sets
+    assert (tmp_path / "lesson.ipynb").read_bytes() == lesson.read_bytes()  # nothing written
+    other = nbformat.v4.new_notebook(metadata={"kernelspec": {"name": "ir", "display_name": "R", "language": "R"}})
+    assert not lab_contents.with_kernel_language_info(other) and "language_info" not in other.metadata
+    with pytest.raises(TypeError, match="notebook"):
+        lab_contents.with_kernel_language_info("not a notebook")
+
+
+def test_behind_a_proxy_the_hub_counts_as_reachable_through_it(monkeypatch):
+    for name in ("NO_PROXY", "no_proxy", "HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HF_ENDPOINT", closed_loopback_url().replace("http://", "https://"))
+    assert not models.hub_reachable(timeout=0.5)
+    with socket.socket() as proxy:
+        proxy.bind(("127.0.0.1", 0))
+        proxy.listen()
+        monkeypatch.setenv("HTTPS_PROXY", f"http://127.0.0.1:{proxy.getsockname()[1]}")
+        assert models.hub_reachable(timeout=0.5)
+        monkeypatch.setenv("NO_PROXY", "127.0.0.1")  # the hub's address is exempt: straight there, closed
+        assert not models.hub_reachable(timeout=0.5)
