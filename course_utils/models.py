@@ -184,7 +184,21 @@ def _how_to_get_models(offline: bool) -> str:
     """The fixes listed under a missing-models message (``offline``: HF_HUB_OFFLINE is set)."""
     from course_utils.environment import on_colab
 
-    if on_colab():
+    colab = on_colab()
+    fixes = [
+        "connect to the internet" + (" and unset HF_HUB_OFFLINE" if offline else "") + ", then run the set-up "
+        "cell (the lesson's first code cell) again. Behind a proxy, set HTTPS_PROXY to its address (for example "
+        "HTTPS_PROXY=http://proxy.example.org:3128); where huggingface.co is blocked but a mirror of the hub is "
+        "allowed, set HF_ENDPOINT to the mirror's address;",
+        "on a machine with internet, run `python -m course_utils prefetch --cache-dir DIR` in the course "
+        "environment, copy DIR here and set FASTEMBED_CACHE_PATH=DIR;",
+        *([] if colab else ["to look around without models, start the course with `python3 course.py start "
+                            "--offline-preview` (stand-in models whose numbers mean nothing);"]),
+        "for a full report, run these two lines in a notebook cell:\n"
+        "         import sys\n"
+        "         !{sys.executable} -m course_utils doctor",
+    ]
+    if colab:
         setting = ("Set a variable in a cell above the set-up cell (%env NAME=value), choose Runtime > Restart "
                    "session, and run the lesson from that cell.")
     else:
@@ -193,19 +207,8 @@ def _how_to_get_models(offline: bool) -> str:
         setting = ("Set a variable in the terminal you start the course from, after stopping JupyterLab there "
                    "with Ctrl+C (the lessons see only what was set when JupyterLab started):\n" + "\n".join(
                        f"    {system:<14}{command:<22}then: {python} course.py start" for system, command, python in ways))
-    return (
-        "To fix it, do one of these:\n"
-        "  1. connect to the internet" + (" and unset HF_HUB_OFFLINE" if offline else "")
-        + ", then run the set-up cell (the lesson's first code cell) again. Behind a proxy, set "
-        "HTTPS_PROXY to its address (for example HTTPS_PROXY=http://proxy.example.org:3128); where huggingface.co "
-        "is blocked but a mirror of the hub is allowed, set HF_ENDPOINT to the mirror's address;\n"
-        "  2. on a machine with internet, run `python -m course_utils prefetch --cache-dir DIR` in the course "
-        "environment, copy DIR here and set FASTEMBED_CACHE_PATH=DIR;\n"
-        "  3. to look around without models, start the course with `python3 course.py start --offline-preview` "
-        "(stand-in models whose numbers mean nothing);\n"
-        "  4. for a full report, run these two lines in a notebook cell:\n"
-        "         import sys\n"
-        "         !{sys.executable} -m course_utils doctor\n" + setting)
+    return ("To fix it, do one of these:\n" + "".join(f"  {number}. {fix}\n" for number, fix in enumerate(fixes, 1))
+            + setting)
 
 
 def prefetch(model_names=ALL_MODELS, folder: str | os.PathLike | None = None) -> dict[str, Path]:

@@ -9,6 +9,7 @@ point ``HF_ENDPOINT`` at a loopback port where nothing listens).
 from __future__ import annotations
 
 import contextlib
+import importlib.machinery
 import importlib.util
 import json
 import os
@@ -145,6 +146,18 @@ def test_missing_models_message_lists_mirror_proxy_preview_and_windows(fake_home
                      "Ctrl+C", "python3 course.py start --offline-preview", "run the set-up cell"):
         assert expected in message, expected
     assert str(model_cache.course_cache_dir()) in message
+
+
+def test_missing_models_message_on_colab_gives_colab_ways(tmp_path, no_hub, monkeypatch):
+    colab = types.ModuleType("google.colab")
+    colab.__spec__ = importlib.machinery.ModuleSpec("google.colab", loader=None)
+    monkeypatch.setitem(sys.modules, "google.colab", colab)
+    monkeypatch.setenv("FASTEMBED_CACHE_PATH", str(tmp_path / "empty"))
+    with pytest.raises(models.ModelsUnavailableError) as error:
+        models.check_models()
+    message = str(error.value)
+    assert "%env NAME=value" in message and "Runtime > Restart session" in message
+    assert "course.py" not in message and "  3. for a full report" in message
 
 
 # -- fast failure after a failed set-up check ---------------------------------------------------
