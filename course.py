@@ -6,7 +6,9 @@ file if it is missing, installs the course package with the extras the command
 needs (pinned by ``constraints.txt``, the versions the test suite last passed
 with), then acts:
 
-- ``start``: opens JupyterLab on the student notebooks in ``notebooks/``;
+- ``start``: opens JupyterLab on the student notebooks in ``notebooks/``
+  (``start --offline-preview``: with the course's offline stand-in models, to
+  look at every lesson without network; their numbers mean nothing);
 - ``test``: runs the whole test suite (extra arguments go to pytest).
 
 Instructors: ``python3 course.py grade <lesson> <submissions>`` grades a class
@@ -84,15 +86,55 @@ def ensure_environment(extra: str) -> Path:
     return python
 
 
+#: JupyterLab settings of the course (``overrides.json``: no news or update pop-ups).
+LAB_SETTINGS = ROOT / "jupyterlab-settings"
+#: Where ``start --offline-preview`` builds the stand-in models (rebuilt at every preview start).
+PREVIEW_CACHE = VENV / "offline-preview-models"
+PREVIEW_FLAG = "--offline-preview"
+
+
+def _no_browser_here() -> bool:
+    """True when Python (and so JupyterLab) finds no web browser to open, as on a headless machine."""
+    import webbrowser
+
+    try:
+        webbrowser.get()
+    except webbrowser.Error:
+        return True
+    return False
+
+
+def _build_preview_cache(python: Path) -> dict[str, str]:
+    """Build the stand-in models into :data:`PREVIEW_CACHE`; return the settings that make the lessons use them."""
+    print("Offline preview: building the course's stand-in models (their numbers mean nothing) ...", flush=True)
+    subprocess.run([str(python), "-c", "import sys; from course_utils.standins import build_standin_cache; "
+                    "build_standin_cache(sys.argv[1])", str(PREVIEW_CACHE)], check=True)
+    return {"FASTEMBED_CACHE_PATH": str(PREVIEW_CACHE), "HF_HUB_OFFLINE": "1"}
+
+
 def start(args: list[str]) -> int:
-    """Open JupyterLab on ``notebooks/``."""
+    """Open JupyterLab on ``notebooks/`` (with ``--offline-preview``: on the stand-in models, no network)."""
+    preview = PREVIEW_FLAG in args
+    args = [arg for arg in args if arg != PREVIEW_FLAG]
     python = ensure_environment(EXTRAS["start"])
+    env = dict(os.environ)
+    if preview:
+        ensure_environment(EXTRAS["grade"])  # building the stand-ins needs onnx, which the grading tools bring
+        env.update(_build_preview_cache(python))
     print("Starting JupyterLab on the course notebooks (stop it with Ctrl+C) ...", flush=True)
-    command = [str(python), "-m", "jupyter", "lab", f"--ServerApp.root_dir={ROOT / 'notebooks'}", *args]
+    command = [str(python), "-m", "jupyter", "lab", f"--ServerApp.root_dir={ROOT / 'notebooks'}",
+               f"--LabApp.app_settings_dir={LAB_SETTINGS}",
+               # lessons open unmodified: the kernel's language_info is filled in when a notebook opens
+               "--ServerApp.contents_manager_class=course_utils.lab_contents.CourseContentsManager",
+               "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate", "--LabApp.news_url=None", *args]
+    if not any(arg.startswith(("--no-browser", "--ServerApp.open_browser", "--browser", "--ServerApp.browser"))
+               for arg in args) and _no_browser_here():
+        print("No web browser found here: open the link JupyterLab prints below in a browser.", flush=True)
+        command.append("--no-browser")
     if hasattr(os, "geteuid") and os.geteuid() == 0 and "--allow-root" not in args:
         print("Running as root (as in many containers): adding --allow-root.", flush=True)
         command.append("--allow-root")
-    return subprocess.call(command, cwd=ROOT)
+    return subprocess.call(command, cwd=ROOT, env=env)
 
 
 def test(args: list[str]) -> int:

@@ -15,6 +15,10 @@ Modules, one idea each; lessons import the few names they need from them::
 - ``metrics``: recall@k, precision@k, MRR@k, nDCG@k;
 - ``qdrant``: connecting to Qdrant (embedded or a server), the course's collection layout, Qdrant Edge;
 - ``standins``: the offline stand-in models used by the tests and by grading.
+- ``lesson_setup``, ``model_cache``, ``model_guard``: what a lesson's set-up cell does (the model folder
+  that survives a reboot, the model check, fast failure of later loads when models are missing);
+- ``check_summary``: the line under a test cell whose visible checks passed;
+- ``lab_contents``: the JupyterLab contents manager of ``course.py start`` (lessons open unmodified).
 
 The command line is ``python -m course_utils --help``.
 """

@@ -4,9 +4,10 @@ A test cell reads like this::
 
     check(maxsim_loops(Q_small, D_small), 1.5, "add up each query token's best dot product")
 
-When the answer is right, nothing is printed (graded cells must stay silent);
-when it is wrong, the student reads one sentence: what was expected, what their
-code returned, and the hint.
+When the answer is right, nothing is printed on stderr (graded cells must stay
+silent there); when every check of a cell passed, one line on stdout says so
+(:mod:`course_utils.check_summary`). When it is wrong, the student reads one
+sentence: what was expected, what their code returned, and the hint.
 
 >>> check(2 + 2, 4, "add them")                       # right: silent
 >>> check([1, 2], [1, 3], "look at the last one")
@@ -136,9 +137,18 @@ def explain(actual, expected, tolerance: float = TOLERANCE) -> str | None:
     return problem
 
 
+def _count_for_cell_summary(passed: bool) -> None:
+    """Count a check towards the line under a passing test cell (see :mod:`course_utils.check_summary`)."""
+    try:
+        from course_utils import check_summary
+    except ImportError:  # loaded from its file alone, without the package
+        return
+    check_summary.record(passed)
+
+
 def check(actual, expected=_NOT_GIVEN, hint: str = "", *, tolerance: float = TOLERANCE,
           check_id: str | None = None) -> None:
-    """Pass silently when ``actual`` equals ``expected``; otherwise explain in one sentence.
+    """Pass when ``actual`` equals ``expected`` (counted for the cell's pass line); otherwise explain in one sentence.
 
     Args:
         actual: what the student's code returned (numbers, arrays, lists, ...).
@@ -158,6 +168,8 @@ def check(actual, expected=_NOT_GIVEN, hint: str = "", *, tolerance: float = TOL
     if expected is _NOT_GIVEN:
         return
     problem = explain(plain(actual), plain(expected), tolerance)
+    if not log:  # the grader decides outside the kernel and shows its own result instead
+        _count_for_cell_summary(problem is None)
     if problem:
         message = f"Not yet: {problem}."
         if hint:

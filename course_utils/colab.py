@@ -14,10 +14,11 @@ notebooks in Colab and the set-up cells install the fork's ``course_utils``.
 On Colab the set-up cell installs the course package with pip from that
 repository, quietly, and only what Colab lacks: ``--upgrade-strategy
 only-if-needed`` keeps every package Colab already has (numpy, matplotlib, ...)
-whenever its version satisfies the course. Everywhere, it then runs the model
-check. Whether it runs on Colab is decided by the same test as
-:func:`course_utils.environment.on_colab`, written out in the cell because the
-cell runs before the course package is installed.
+whenever its version satisfies the course. Everywhere, it then calls
+:func:`course_utils.lesson_setup.prepare`: the model folder, the model check,
+and fast failure of later model loads when models are missing. Whether it runs
+on Colab is decided by the same test as :func:`course_utils.environment.on_colab`,
+written out in the cell because the cell runs before the course package is installed.
 """
 
 from __future__ import annotations
@@ -41,7 +42,8 @@ PACKAGE = "course_utils"
 SETUP_TEMPLATE = '''\
 # Set-up: run this cell first. On Google Colab it installs the course package (once per
 # session, keeping Colab's own numpy and matplotlib); everywhere, it checks that the course's
-# models can be loaded and says what to do if they cannot.
+# models can be loaded (locally they are kept in a folder that survives a reboot) and says
+# what to do if they cannot.
 COURSE_REPOSITORY = "{repository}"
 COURSE_BRANCH = "{branch}"
 import importlib.util, subprocess, sys
@@ -54,8 +56,8 @@ if ON_COLAB and importlib.util.find_spec("{package}") is None:
     if pip.returncode != 0:
         raise RuntimeError("Installing the course package failed. pip said:\\n" + pip.stderr + pip.stdout)
     importlib.invalidate_caches()
-from {package}.models import check_models
-check_models(verbose=True)'''
+from {package}.lesson_setup import prepare
+prepare()'''
 
 
 def github_path(repository: str) -> str:

@@ -14,7 +14,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 
-from course_utils import environment, models
+from course_utils import environment, model_cache, models
 from course_utils.standins import MARKER_FILE
 
 __all__ = ["LESSON_PACKAGES", "LOCAL_PACKAGES", "MIN_PYTHON", "Report", "build_report", "run"]
@@ -96,6 +96,10 @@ def _report_models(report: Report, colab: bool) -> list[str]:
     folder = models.cache_dir()
     report.add("Model cache", f"{folder} (set FASTEMBED_CACHE_PATH to change it"
                + ("; on Colab it is emptied when the runtime is deleted)" if colab else ")"))
+    if not colab and model_cache.in_temporary_folder(folder):
+        report.problem(f"The model cache {folder} is in a temporary folder, which many systems empty when they "
+                       "restart: the models would download again. Unset FASTEMBED_CACHE_PATH to use the course's "
+                       f"own folder ({model_cache.course_cache_dir()}), or set it to a folder that is kept.")
     uncached = []
     for name in (*models.ALL_MODELS, models.BM25_MODEL):
         snapshot = models.cached_snapshot(name)

@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import os
 import socket
-import tempfile
+import urllib.request
 from pathlib import Path
 from urllib.parse import urlparse
 
+from course_utils import model_cache
 from course_utils.environment import environment_variables
 
 __all__ = ["ALL_MODELS", "BM25_MODEL", "COLBERT_DIM", "COLBERT_QUERY_LENGTH", "COLPALI_MODEL", "CROSS_ENCODER_MODEL",
@@ -91,9 +92,13 @@ def hub_files(model_name: str) -> tuple[str, str]:
 
 
 def cache_dir() -> Path:
-    """The folder fastembed caches models in: ``FASTEMBED_CACHE_PATH``, else ``<tmp>/fastembed_cache``."""
-    default = os.path.join(tempfile.gettempdir(), "fastembed_cache")
-    return Path(os.environ.get("FASTEMBED_CACHE_PATH", default))
+    """The folder fastembed caches models in: ``FASTEMBED_CACHE_PATH`` if set, else the course's default.
+
+    The default is a folder in the user's cache folder that survives a reboot
+    (``~/.cache/late-interaction-course/models`` on Linux; see
+    :mod:`course_utils.model_cache`), or fastembed's ``<tmp>/fastembed_cache`` on Colab.
+    """
+    return model_cache.resolved_cache_dir()
 
 
 def cache_folder_name(repo_id: str) -> str:
@@ -132,8 +137,16 @@ def hub_offline_by_setting() -> bool:
 
 
 def hub_reachable(timeout: float = 1.5) -> bool:
-    """Whether a TCP connection to the model hub opens within ``timeout`` seconds."""
+    """Whether a TCP connection to the model hub opens within ``timeout`` seconds.
+
+    Behind a proxy (``HTTPS_PROXY`` or ``HTTP_PROXY``, as the hub's downloads use
+    them), a connection to the proxy counts instead.
+    """
     url = urlparse(hub_endpoint())
+    proxies = urllib.request.getproxies()
+    proxy = proxies.get(url.scheme)
+    if proxy and not urllib.request.proxy_bypass_environment(url.hostname or "", proxies):
+        url = urlparse(proxy if "://" in proxy else f"http://{proxy}")
     port = url.port or (443 if url.scheme == "https" else 80)
     try:
         with socket.create_connection((url.hostname or "", port), timeout=timeout):
@@ -183,17 +196,40 @@ def check_models(model_names=ALL_MODELS, timeout: float = 1.5, *, verbose: bool 
     offline = hub_offline_by_setting()
     why = ("HF_HUB_OFFLINE is set, so nothing may be downloaded" if offline
            else f"the model hub {hub_endpoint()} cannot be reached from this machine")
-    raise ModelsUnavailableError(
-        f"Missing model(s): {', '.join(missing)}. They are not in the model cache ({cache_dir()}) "
-        f"and {why}.\nTo fix it, do one of these:\n"
-        "  1. connect to the internet" + (" and unset HF_HUB_OFFLINE" if offline else "")
-        + ", then run this cell again;\n"
-        "  2. on a machine with internet, run `python -m course_utils prefetch --cache-dir DIR` in the course "
-        "environment, copy DIR here, and start the course with FASTEMBED_CACHE_PATH=DIR set "
-        "(`FASTEMBED_CACHE_PATH=DIR python3 course.py start`);\n"
-        "  3. for a full report, run these two lines in a notebook cell:\n"
+    raise ModelsUnavailableError(f"Missing model(s): {', '.join(missing)}. They are not in the model cache "
+                                 f"({cache_dir()}) and {why}.\n" + _how_to_get_models(offline))
+
+
+def _how_to_get_models(offline: bool) -> str:
+    """The fixes listed under a missing-models message (``offline``: HF_HUB_OFFLINE is set)."""
+    from course_utils.environment import on_colab
+
+    colab = on_colab()
+    fixes = [
+        "connect to the internet" + (" and unset HF_HUB_OFFLINE" if offline else "") + ", then run the set-up "
+        "cell (the lesson's first code cell) again. Behind a proxy, set HTTPS_PROXY to its address (for example "
+        "HTTPS_PROXY=http://proxy.example.org:3128); where huggingface.co is blocked but a mirror of the hub is "
+        "allowed, set HF_ENDPOINT to the mirror's address;",
+        "on a machine with internet, run `python -m course_utils prefetch --cache-dir DIR` in the course "
+        "environment, copy DIR here and set FASTEMBED_CACHE_PATH=DIR;",
+        *([] if colab else ["to look around without models, start the course with `python3 course.py start "
+                            "--offline-preview` (stand-in models whose numbers mean nothing);"]),
+        "for a full report, run these two lines in a notebook cell:\n"
         "         import sys\n"
-        "         !{sys.executable} -m course_utils doctor")
+        "         !{sys.executable} -m course_utils doctor",
+    ]
+    if colab:
+        setting = ("Set a variable in a cell above the set-up cell (%env NAME=value), choose Runtime > Restart "
+                   "session, and run the lesson from that cell.")
+    else:
+        ways = (("macOS, Linux:", "export NAME=value", "python3"), ("Windows cmd:", "set NAME=value", "py"),
+                ("PowerShell:", '$env:NAME = "value"', "py"))
+        setting = ("Set a variable in the terminal you start the course from, after stopping JupyterLab there "
+                   "with Ctrl+C (the lessons see only what was set when JupyterLab started):\n")
+        setting += "\n".join(f"    {system:<14}{command:<22}then: {python} course.py start"
+                              for system, command, python in ways)
+    return ("To fix it, do one of these:\n" + "".join(f"  {number}. {fix}\n" for number, fix in enumerate(fixes, 1))
+            + setting)
 
 
 def prefetch(model_names=ALL_MODELS, folder: str | os.PathLike | None = None) -> dict[str, Path]:

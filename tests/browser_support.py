@@ -5,7 +5,9 @@ but 127.0.0.1:
 
 - :class:`JupyterLab` runs the command of ``python3 course.py start`` (taken from
   ``course.py`` itself, so the test follows the README's start command when it
-  changes) on a free loopback port with a known token. Its Jupyter config, data,
+  changes) on a free loopback port with a known token; with ``offline_preview``,
+  that of ``python3 course.py start --offline-preview``, whose stand-in models
+  then are the only ones the lessons can find. Its Jupyter config, data,
   runtime and IPython folders, its JupyterLab settings and workspaces and the
   notebook checkpoints live in a temporary folder, so neither the maintainer's
   own Jupyter set-up nor the test leaves a trace in the other. Autosave is off:
@@ -52,6 +54,8 @@ CHROMIUM_ARGS = [
 ]
 #: Environment variables of the test session that a student's JupyterLab would not have.
 _NOT_A_STUDENTS = ("MPLBACKEND",)  # conftest.py sets Agg, which would keep figures out of the notebook
+#: The test session's stand-in model settings (conftest.py), left out when the start command sets its own.
+_SESSION_MODEL_SETTINGS = ("FASTEMBED_CACHE_PATH", "HF_HUB_OFFLINE", "COURSE_STANDIN_CACHE")
 
 
 def browser_unavailable() -> str | None:
@@ -73,31 +77,41 @@ def require_browser() -> None:
     pytest.skip(reason)
 
 
-def readme_start_command(extra_args: list[str]) -> tuple[list[str], Path, str]:
-    """The command ``python3 course.py start <extra_args>`` runs, its folder and the extra it installs.
+def readme_start_command(extra_args: list[str],
+                         preview_cache: Path | None = None) -> tuple[list[str], Path, list[str], dict]:
+    """What ``python3 course.py start <extra_args>`` runs: its command, folder, extras and environment.
 
     ``course.py`` is loaded and its ``start`` called with the environment set-up
-    and the process launch replaced by recorders: the environment is this test
-    session's (the test extra includes the course extra), and nothing is run.
+    and the launch of JupyterLab replaced by recorders: the environment is this test
+    session's (the test extra includes the course and grading extras), and JupyterLab
+    is not started. Other commands it runs (building the stand-ins of
+    ``--offline-preview``, into ``preview_cache`` if given) run for real.
+
+    Returns:
+        (command, working folder, extras installed in order, the variables it sets or changes for JupyterLab).
     """
     spec = importlib.util.spec_from_file_location("_course_cli_for_tests", ROOT / "course.py")
     course = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(course)
-    seen: dict = {}
+    if preview_cache is not None:
+        course.PREVIEW_CACHE = Path(preview_cache)
+    seen: dict = {"extras": []}
 
     def ensure_environment(extra):
-        seen["extra"] = extra
+        seen["extras"].append(extra)
         return Path(sys.executable)
 
     def call(command, **kwargs):
         seen["command"], seen["cwd"] = list(command), Path(kwargs.get("cwd") or os.getcwd())
+        env = kwargs.get("env") or os.environ
+        seen["env"] = {key: value for key, value in env.items() if os.environ.get(key) != value}
         return 0
 
     course.ensure_environment = ensure_environment
-    course.subprocess = types.SimpleNamespace(call=call)
+    course.subprocess = types.SimpleNamespace(call=call, run=subprocess.run)
     with open(os.devnull, "w") as quiet, contextlib.redirect_stdout(quiet):
         course.start(list(extra_args))
-    return seen["command"], seen["cwd"], seen["extra"]
+    return seen["command"], seen["cwd"], seen["extras"], seen["env"]
 
 
 def free_loopback_port() -> int:
@@ -130,7 +144,7 @@ def jupyter_environment(folder: Path) -> dict[str, str]:
 class JupyterLab:
     """The README's JupyterLab on ``notebooks/``, on a free loopback port, as a context manager."""
 
-    def __init__(self, folder: Path, timeout: float = 90.0):
+    def __init__(self, folder: Path, timeout: float = 90.0, offline_preview: bool = False):
         self.folder = Path(folder)
         self.timeout = timeout
         self.token = secrets.token_hex(16)
@@ -152,8 +166,15 @@ class JupyterLab:
         ]
         if hasattr(os, "geteuid") and os.geteuid() == 0:
             self.extra_args.append("--allow-root")  # CI containers run as root; Jupyter refuses without it
-        self.command, self.cwd, self.extra = readme_start_command(self.extra_args)
+        if offline_preview:  # the stand-ins come from the start command only, not from this test session
+            self.extra_args.append("--offline-preview")
+        self.command, self.cwd, self.extras, changed = readme_start_command(
+            self.extra_args, preview_cache=self.folder / "offline-preview-models")
         self.env = jupyter_environment(self.folder)
+        if offline_preview:
+            for name in _SESSION_MODEL_SETTINGS:
+                self.env.pop(name, None)
+        self.env.update(changed)
 
     # -- life cycle -------------------------------------------------------------------------------
     def __enter__(self) -> JupyterLab:

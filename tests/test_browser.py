@@ -1,12 +1,15 @@
 """A student's local start, end to end, in a real browser.
 
 The test does what the README tells a student to do: it starts JupyterLab with
-the command of ``python3 course.py start`` (on a free loopback port, with a known
-token, and no browser of its own), opens lesson 1 from ``notebooks/`` in headless
-Chromium, runs every cell with the Run menu's "Run All Cells", and checks what the
-student would see: every cell before the first exercise ran without an error, a
-figure rendered, and nbgrader's Validate button is in the notebook's toolbar.
-A screenshot is saved to ``test-artifacts/``. The server, its kernel and the
+the command of ``python3 course.py start --offline-preview`` (on a free loopback
+port, with a known token, and no browser of its own; the models are only the
+stand-ins that command builds), opens lesson 1 from ``notebooks/`` in headless
+Chromium, and checks that the lesson is not marked modified and no news pop-up
+shows. It then runs every cell with the Run menu's "Run All Cells", and checks
+what the student would see: every cell before the first exercise ran without an
+error, the set-up cell warned that the preview's numbers mean nothing, a figure
+rendered, and nbgrader's Validate button is in the notebook's toolbar.
+Screenshots are saved to ``test-artifacts/``. The server, its kernel and the
 browser are stopped at the end, pass or fail, and nothing but 127.0.0.1 is
 contacted. See ``tests/browser_support.py`` for how, and for when it is skipped.
 
@@ -30,6 +33,7 @@ from tests.notebook_items import RAISES_TAG
 LESSON = "01-late-interaction-basics"
 NOTEBOOK = ROOT / "notebooks" / LESSON / f"{LESSON}.ipynb"
 SCREENSHOT = ARTIFACTS / f"browser-{LESSON}.png"
+OPENED_SCREENSHOT = ARTIFACTS / f"browser-{LESSON}-opened.png"
 
 CODE_CELLS = ".jp-NotebookPanel .jp-Notebook .jp-CodeCell"
 VALIDATE_BUTTON = ".jp-NotebookPanel-toolbar .validate-button"  # added by nbgrader's validate-assignment plugin
@@ -58,6 +62,10 @@ RUN_ALL_DONE = """([selector, total]) => {
 #: True once some cell is running or has run.
 RUN_ALL_STARTED = """selector => Array.from(document.querySelectorAll(selector)).some(cell =>
     /\\[(\\*|\\d+)\\]/.test((cell.querySelector('.jp-InputArea-prompt') || {}).textContent || ''))"""
+#: True when the notebook's tab is marked modified (JupyterLab's dot in place of the close button).
+MARKED_MODIFIED = """() => Array.from(document.querySelectorAll('.lm-TabBar-tab.jp-mod-dirty')).length > 0"""
+#: Texts of the notification toasts on the page (JupyterLab's news question is one).
+TOASTS = """() => Array.from(document.querySelectorAll('.Toastify__toast'), toast => toast.textContent || '')"""
 RENDERED_IMAGES = """() => Array.from(document.querySelectorAll('.jp-NotebookPanel .jp-OutputArea-output img'))
     .filter(image => image.complete && image.naturalWidth > 0).length"""
 
@@ -86,6 +94,9 @@ def what_a_student_sees(page, lab: JupyterLab, total: int, progress: list[str]) 
     page.wait_for_function(f"() => document.querySelectorAll({CODE_CELLS!r}).length === {total}")
     progress.append("waiting for the kernel")
     page.wait_for_selector(".jp-NotebookPanel-toolbar .jp-Notebook-ExecutionIndicator[data-status='idle']")
+    page.wait_for_timeout(1500)  # time for a late metadata update or a pop-up to show
+    opened = {"modified": page.evaluate(MARKED_MODIFIED), "toasts": page.evaluate(TOASTS)}
+    page.screenshot(path=str(OPENED_SCREENSHOT))
     progress.append("choosing Run > Run All Cells")  # after a click into the notebook, as a student would
     page.locator(CODE_CELLS).first.locator(".jp-InputArea-prompt").click()
     page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^Run$")).click()
@@ -103,7 +114,7 @@ def what_a_student_sees(page, lab: JupyterLab, total: int, progress: list[str]) 
         images.first.scroll_into_view_if_needed()  # the screenshot shows the first figure
         page.wait_for_function(RENDERED_IMAGES)
     validate = page.locator(VALIDATE_BUTTON)
-    return {"cells": cells, "rendered_images": page.evaluate(RENDERED_IMAGES),
+    return {"opened": opened, "cells": cells, "rendered_images": page.evaluate(RENDERED_IMAGES),
             "validate": validate.count() == 1 and validate.is_visible() and validate.inner_text().strip() == "Validate"}
 
 
@@ -115,8 +126,8 @@ def test_student_runs_a_lesson_in_jupyterlab(tmp_path):
     see = f"(screenshot: {SCREENSHOT})"
     started = time.monotonic()
     progress: list[str] = []
-    with JupyterLab(tmp_path / "jupyter") as lab, open_browser() as (page, _blocked):
-        assert lab.extra == "course", "the README's start command should install the 'course' extra"
+    with JupyterLab(tmp_path / "jupyter", offline_preview=True) as lab, open_browser() as (page, _blocked):
+        assert lab.extras[0] == "course", "the README's start command should install the 'course' extra"
         try:
             seen = what_a_student_sees(page, lab, total, progress)
         except Exception as error:
@@ -130,7 +141,14 @@ def test_student_runs_a_lesson_in_jupyterlab(tmp_path):
 
     assert SCREENSHOT.is_file(), f"no screenshot was saved to {SCREENSHOT}"
 
+    assert not seen["opened"]["modified"], f"the lesson is marked modified as soon as it opens {OPENED_SCREENSHOT}"
+    assert not seen["opened"]["toasts"], \
+        f"pop-ups on opening the lesson: {seen['opened']['toasts']} {OPENED_SCREENSHOT}"
     assert len(cells) == total, f"JupyterLab shows {len(cells)} code cells, the notebook has {total} {see}"
+    setup_output = " ".join(output["text"] for output in cells[0]["outputs"])
+    assert "offline test stand-ins" in setup_output and "meaningless" in setup_output, \
+        f"the set-up cell of the offline preview should warn that its numbers mean nothing {see}:\n{setup_output}"
+    assert str(tmp_path / "jupyter" / "offline-preview-models") in setup_output, setup_output
     for number, cell in enumerate(cells[:first_exercise]):
         assert re.search(r"\[\d+\]", cell["prompt"]), \
             f"code cell {number} did not run (prompt {cell['prompt']!r}) {see}"

@@ -336,7 +336,8 @@ def test_doctor_locally_gives_local_fixes(not_on_colab, no_models_no_hub, monkey
     assert "no (local" in line(report, "Running on Colab")
     assert "start command" in line(report, "jupyterlab")
     problems = "\n".join(report.problems)
-    assert len(report.problems) == 2, problems  # fastembed, and the models
+    assert len(report.problems) == 3, problems  # fastembed, the models, and their cache in a temporary folder
+    assert "is in a temporary folder" in problems
     assert "python3 course.py start" in problems and sys.executable in problems
     assert "before starting Jupyter" in problems and "Colab" not in problems
 

@@ -1,0 +1,370 @@
+"""A student's path outside the lessons' content: the model folder, fast failure, the pass line, ``start``.
+
+No test here writes into the real user cache: every test that lets the course
+choose its default folder first points ``HOME`` and ``XDG_CACHE_HOME`` at a
+temporary folder. Nothing is contacted but 127.0.0.1 (the "no network" cases
+point ``HF_ENDPOINT`` at a loopback port where nothing listens).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.machinery
+import importlib.util
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import types
+from pathlib import Path
+
+import pytest
+
+from course_utils import check_summary, doctor, lesson_setup, model_cache, model_guard, models
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def closed_loopback_url() -> str:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return f"http://127.0.0.1:{sock.getsockname()[1]}"
+
+
+@pytest.fixture
+def fake_home(tmp_path, monkeypatch):
+    """HOME and XDG_CACHE_HOME in a temporary folder, FASTEMBED_CACHE_PATH unset, not on Colab."""
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("USERPROFILE", str(home))
+    monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
+    monkeypatch.delenv("FASTEMBED_CACHE_PATH", raising=False)
+    monkeypatch.setitem(sys.modules, "google.colab", None)  # find_spec now says: not Colab
+    return home
+
+
+@pytest.fixture
+def no_hub(monkeypatch):
+    monkeypatch.setenv("HF_ENDPOINT", closed_loopback_url())
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+
+
+@pytest.fixture
+def guard_cleanup():
+    yield
+    model_guard.unblock()
+
+
+# -- the persistent model folder ----------------------------------------------------------------
+
+def test_default_model_folder_is_in_the_users_cache_folder_on_linux(fake_home, monkeypatch):
+    monkeypatch.setattr(sys, "platform", "linux")
+    expected = fake_home / ".cache" / "late-interaction-course" / "models"
+    assert model_cache.course_cache_dir() == expected
+    assert models.cache_dir() == expected
+    monkeypatch.setenv("XDG_CACHE_HOME", str(fake_home / "xdg"))
+    assert models.cache_dir() == fake_home / "xdg" / "late-interaction-course" / "models"
+    monkeypatch.setenv("XDG_CACHE_HOME", "relative/path")  # not absolute: ignored, as the XDG rules say
+    assert models.cache_dir() == expected
+
+
+def test_default_model_folder_on_macos_and_windows(fake_home, monkeypatch):
+    monkeypatch.setattr(sys, "platform", "darwin")
+    assert model_cache.course_cache_dir() == fake_home / "Library" / "Caches" / "late-interaction-course" / "models"
+    monkeypatch.setattr(sys, "platform", "win32")
+    monkeypatch.setenv("LOCALAPPDATA", str(fake_home / "AppData" / "Local"))
+    assert model_cache.course_cache_dir() == \
+        fake_home / "AppData" / "Local" / "late-interaction-course" / "Cache" / "models"
+
+
+def test_explicit_fastembed_cache_path_wins(fake_home, tmp_path, monkeypatch):
+    monkeypatch.setenv("FASTEMBED_CACHE_PATH", str(tmp_path / "mine"))
+    assert models.cache_dir() == tmp_path / "mine"
+    assert model_cache.use_course_cache() == tmp_path / "mine"
+    assert os.environ["FASTEMBED_CACHE_PATH"] == str(tmp_path / "mine")
+    assert not (fake_home / ".cache").exists()
+
+
+def test_setup_points_fastembed_at_the_course_folder(fake_home):
+    folder = model_cache.use_course_cache()
+    assert folder == model_cache.course_cache_dir() and folder.is_dir()
+    assert str(fake_home) in str(folder)
+    assert os.environ["FASTEMBED_CACHE_PATH"] == str(folder)
+    from fastembed.common.utils import define_cache_dir  # what fastembed itself will use
+
+    assert define_cache_dir() == folder
+
+
+def test_on_colab_fastembeds_own_default_stays(fake_home, monkeypatch):
+    colab = types.ModuleType("google.colab")
+    colab.__spec__ = importlib.machinery.ModuleSpec("google.colab", loader=None)
+    monkeypatch.setitem(sys.modules, "google.colab", colab)
+    assert models.cache_dir() == model_cache.fastembed_default_dir()
+    model_cache.use_course_cache()
+    assert "FASTEMBED_CACHE_PATH" not in os.environ and not (fake_home / ".cache").exists()
+
+
+def test_temporary_folders_are_recognised(tmp_path):
+    assert model_cache.in_temporary_folder(tmp_path)
+    assert model_cache.in_temporary_folder(model_cache.fastembed_default_dir())
+    assert not model_cache.in_temporary_folder(Path.home() / ".cache" / "late-interaction-course" / "models")
+    assert not model_cache.in_temporary_folder(ROOT)
+    with pytest.raises(TypeError, match="folder"):
+        model_cache.in_temporary_folder(42)
+
+
+def test_doctor_warns_about_a_model_cache_in_a_temporary_folder(tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "google.colab", None)
+    monkeypatch.setenv("FASTEMBED_CACHE_PATH", str(tmp_path / "cache"))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    problems = "\n".join(doctor.build_report(timeout=0.1).problems)
+    assert f"The model cache {tmp_path / 'cache'} is in a temporary folder" in problems
+    monkeypatch.setenv("FASTEMBED_CACHE_PATH", str(ROOT / "no-such-model-folder"))  # only looked at
+    assert "temporary folder" not in "\n".join(doctor.build_report(timeout=0.1).problems)
+
+
+def test_prefetch_and_doctor_use_the_course_folder_by_default(fake_home):
+    env = {key: value for key, value in os.environ.items() if key not in ("FASTEMBED_CACHE_PATH", "HF_HUB_OFFLINE")}
+    env.update(HOME=str(fake_home), XDG_CACHE_HOME=str(fake_home / "xdg"), HF_ENDPOINT=closed_loopback_url())
+    folder = str(fake_home / "xdg" / "late-interaction-course" / "models")
+    for command in (["prefetch"], ["doctor", "--timeout", "0.5"]):
+        result = subprocess.run([sys.executable, "-m", "course_utils", *command], capture_output=True, text=True,
+                                timeout=60, env=env)
+        assert result.returncode == 1 and folder in result.stdout + result.stderr, result.stdout + result.stderr
+
+
+# -- the missing-models message -----------------------------------------------------------------
+
+def test_missing_models_message_lists_mirror_proxy_preview_and_windows(fake_home, no_hub):
+    with pytest.raises(models.ModelsUnavailableError) as error:
+        models.check_models()
+    message = str(error.value)
+    for expected in ("HF_ENDPOINT to the mirror", "HTTPS_PROXY=", "set NAME=value", '$env:NAME = "value"',
+                     "export NAME=value",
+                     "Ctrl+C", "python3 course.py start --offline-preview", "run the set-up cell"):
+        assert expected in message, expected
+    assert str(model_cache.course_cache_dir()) in message
+
+
+def test_missing_models_message_on_colab_gives_colab_ways(tmp_path, no_hub, monkeypatch):
+    colab = types.ModuleType("google.colab")
+    colab.__spec__ = importlib.machinery.ModuleSpec("google.colab", loader=None)
+    monkeypatch.setitem(sys.modules, "google.colab", colab)
+    monkeypatch.setenv("FASTEMBED_CACHE_PATH", str(tmp_path / "empty"))
+    with pytest.raises(models.ModelsUnavailableError) as error:
+        models.check_models()
+    message = str(error.value)
+    assert "%env NAME=value" in message and "Runtime > Restart session" in message
+    assert "course.py" not in message and "  3. for a full report" in message
+
+
+# -- fast failure after a failed set-up check ---------------------------------------------------
+
+def test_after_a_failed_setup_check_model_loads_fail_at_once(fake_home, no_hub, guard_cleanup):
+    from fastembed import LateInteractionTextEmbedding, TextEmbedding
+
+    original = TextEmbedding.__dict__["__init__"]
+    with pytest.raises(models.ModelsUnavailableError) as setup_error:
+        lesson_setup.prepare()
+    assert set(model_guard.blocked()) == set(models.ALL_MODELS)
+    for load in (lambda: TextEmbedding(models.DENSE_MODEL), lambda: TextEmbedding(model_name=models.DENSE_MODEL),
+                 lambda: LateInteractionTextEmbedding(models.LATE_INTERACTION_MODEL),
+                 lambda: models._model_class(models.CROSS_ENCODER_MODEL)(models.CROSS_ENCODER_MODEL)):
+        start = time.monotonic()
+        with pytest.raises(models.ModelsUnavailableError) as error:
+            load()
+        assert time.monotonic() - start < 0.5
+        assert str(error.value) == str(setup_error.value)
+    with pytest.raises(ValueError, match="not supported"):  # other models still go to fastembed
+        TextEmbedding("no-such/model")
+    model_guard.unblock()
+    assert TextEmbedding.__dict__["__init__"] is original
+
+
+def test_a_model_that_appears_in_the_cache_loads_again(fake_home, no_hub, guard_cleanup, monkeypatch):
+    from course_utils.standins import build_standin_cache
+    from fastembed import TextEmbedding
+
+    with pytest.raises(models.ModelsUnavailableError):
+        lesson_setup.prepare()
+    folder = Path(os.environ["FASTEMBED_CACHE_PATH"])
+    assert folder == model_cache.course_cache_dir()
+    build_standin_cache(folder)  # in the temporary HOME: as if the student copied a prefetched folder there
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    assert TextEmbedding(models.DENSE_MODEL).embedding_size == models.DENSE_DIM
+    lesson_setup.prepare()  # passes now, and lifts the guard
+    assert model_guard.blocked() == {}
+
+
+def test_guard_rejects_bad_arguments(guard_cleanup):
+    with pytest.raises(ValueError, match="not a course model"):
+        model_guard.block(["no-such/model"], "message")
+    with pytest.raises(TypeError, match="message"):
+        model_guard.block([models.DENSE_MODEL], None)
+    assert model_guard.blocked() == {}
+
+
+SETUP_THEN_LOAD = """
+import json, sys, time
+from course_utils.colab import setup_cell_source
+try:
+    exec(setup_cell_source(sys.argv[1], "main"))
+except Exception as error:
+    setup = f"{type(error).__name__}: {error}"
+from fastembed import TextEmbedding
+start = time.monotonic()
+try:
+    TextEmbedding("BAAI/bge-small-en-v1.5")
+except Exception as error:
+    load = f"{type(error).__name__}: {error}"
+print(json.dumps({"setup": setup, "load": load, "seconds": time.monotonic() - start}))
+"""
+
+
+def test_in_a_fresh_kernel_process_the_set_up_cell_makes_loads_fail_fast(fake_home):
+    env = {key: value for key, value in os.environ.items() if key not in ("FASTEMBED_CACHE_PATH", "HF_HUB_OFFLINE")}
+    env.update(HOME=str(fake_home), XDG_CACHE_HOME=str(fake_home / "xdg"), HF_ENDPOINT=closed_loopback_url())
+    result = subprocess.run([sys.executable, "-c", SETUP_THEN_LOAD,
+                             "https://github.com/late-interaction-course/late-interaction-course"],
+                            capture_output=True, text=True, timeout=120, env=env)
+    assert result.returncode == 0, result.stderr
+    seen = json.loads(result.stdout.splitlines()[-1])
+    assert seen["setup"].startswith("ModelsUnavailableError: Missing model(s)")
+    assert seen["load"] == seen["setup"] and seen["seconds"] < 1.0, seen
+
+
+# -- the pass line under a test cell ------------------------------------------------------------
+
+def test_summary_line_words():
+    assert check_summary.summary_line(2) == "✓ 2 visible checks passed; hidden checks run when graded"
+    assert check_summary.summary_line(1) == "✓ 1 visible check passed; hidden checks run when graded"
+    assert check_summary.summary_line(5, "check(f(), 1)\n### BEGIN HIDDEN TESTS\n") == \
+        "✓ all 5 checks passed (visible and hidden)"
+    with pytest.raises(ValueError, match="passed"):
+        check_summary.summary_line(0)
+
+
+PASS_LINE_CELLS = [
+    "from course_utils.checks import check\ncheck(1 + 1, 2, 'add')\ncheck([1.0, 2.0], [1, 2.0])",
+    "check(1, 2, 'hint')",
+    "check(1, 1)\nraise ValueError('after the checks')",
+    "x = 3\nprint('no checks here')",
+    "try:\n    check(1, 2)\nexcept AssertionError:\n    pass\ncheck(2, 2)",
+    "check(1, 1)\n### BEGIN HIDDEN TESTS\ncheck(2, 2)\n### END HIDDEN TESTS",
+    "import os\nos.environ['COURSE_CHECK_LOG'] = os.devnull\ncheck(1, 1, check_id='t/0')",
+]
+
+
+def test_a_passing_test_cell_prints_one_line_on_stdout_and_nothing_on_stderr():
+    import nbformat
+    from nbclient import NotebookClient
+
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(source) for source in PASS_LINE_CELLS])
+    NotebookClient(notebook, timeout=60, kernel_name="python3", allow_errors=True,
+                   startup_timeout=240).execute()
+    outputs = [[(o.output_type, o.get("name"), o.get("text")) for o in cell.outputs] for cell in notebook.cells]
+    line = "✓ 2 visible checks passed; hidden checks run when graded\n"
+    assert outputs[0] == [("stream", "stdout", line)]
+    assert [o[0] for o in outputs[1]] == ["error"]  # a failed check: its error, no pass line
+    assert [o[0] for o in outputs[2]] == ["error"]  # an error after passing checks: no pass line
+    assert outputs[3] == [("stream", "stdout", "no checks here\n")]
+    assert outputs[4] == []  # a failed check, even a caught one: no pass line
+    assert outputs[5] == [("stream", "stdout", "✓ all 2 checks passed (visible and hidden)\n")]
+    assert outputs[6] == []  # the grader's run: it reports outside the kernel
+
+
+# -- course.py start ----------------------------------------------------------------------------
+
+def load_course_cli():
+    spec = importlib.util.spec_from_file_location("_course_cli_for_start_tests", ROOT / "course.py")
+    course = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(course)
+    return course
+
+
+def recorded_start(args, *, browser: bool, preview_cache: Path | None = None):
+    """What ``course.start(args)`` would run: (command, env, extras installed, output)."""
+    course = load_course_cli()
+    seen = {"extras": []}
+    course.ensure_environment = lambda extra: seen["extras"].append(extra) or Path(sys.executable)
+    course._no_browser_here = lambda: not browser
+    if preview_cache is not None:
+        course.PREVIEW_CACHE = preview_cache
+
+    def call(command, **kwargs):
+        seen["command"], seen["env"] = list(command), kwargs.get("env") or dict(os.environ)
+        return 0
+
+    course.subprocess = types.SimpleNamespace(call=call, run=subprocess.run)
+    import io
+
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        course.start(list(args))
+    return seen["command"], seen["env"], seen["extras"], out.getvalue()
+
+
+def test_start_switches_jupyterlabs_news_off():
+    command, _, extras, _ = recorded_start([], browser=True)
+    assert extras == ["course"]
+    settings = Path(next(a.split("=", 1)[1] for a in command if a.startswith("--LabApp.app_settings_dir=")))
+    overrides = json.loads((settings / "overrides.json").read_text())
+    assert overrides["@jupyterlab/apputils-extension:notification"]["fetchNews"] == "false"
+    assert "--LabApp.news_url=None" in command and "--no-browser" not in command
+
+
+def test_start_without_a_browser_says_where_to_go_instead_of_a_warning():
+    command, _, _, out = recorded_start([], browser=False)
+    assert "--no-browser" in command and "open the link" in out
+    command, _, _, _ = recorded_start(["--ServerApp.open_browser=True"], browser=False)
+    assert "--no-browser" not in command  # the student's own choice stays
+
+
+def test_start_offline_preview_builds_standins_and_points_the_lessons_there(tmp_path):
+    cache = tmp_path / "preview"
+    command, env, extras, out = recorded_start(["--offline-preview"], browser=True, preview_cache=cache)
+    assert "--offline-preview" not in command
+    assert extras == ["course", "grading"]  # the stand-ins need onnx, from the grading tools
+    assert env["FASTEMBED_CACHE_PATH"] == str(cache) and env["HF_HUB_OFFLINE"] == "1"
+    for name in models.ALL_MODELS:
+        assert models.cached_snapshot(name, cache) is not None
+    assert "numbers mean nothing" in out
+
+
+# -- lessons open unmodified in JupyterLab ------------------------------------------------------
+
+def test_opened_notebooks_carry_the_kernels_language_info(tmp_path):
+    import asyncio
+
+    import nbformat
+    from ipykernel.ipkernel import IPythonKernel
+
+    from course_utils import lab_contents
+
+    lesson = ROOT / "notebooks" / "01-late-interaction-basics" / "01-late-interaction-basics.ipynb"
+    (tmp_path / "lesson.ipynb").write_bytes(lesson.read_bytes())
+    manager = lab_contents.CourseContentsManager(root_dir=str(tmp_path))
+    model = asyncio.run(manager.get("lesson.ipynb"))
+    assert model["content"]["metadata"]["language_info"] == IPythonKernel.language_info  # what JupyterLab sets
+    assert (tmp_path / "lesson.ipynb").read_bytes() == lesson.read_bytes()  # nothing written
+    other = nbformat.v4.new_notebook(metadata={"kernelspec": {"name": "ir", "display_name": "R", "language": "R"}})
+    assert not lab_contents.with_kernel_language_info(other) and "language_info" not in other.metadata
+    with pytest.raises(TypeError, match="notebook"):
+        lab_contents.with_kernel_language_info("not a notebook")
+
+
+def test_behind_a_proxy_the_hub_counts_as_reachable_through_it(monkeypatch):
+    for name in ("NO_PROXY", "no_proxy", "HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HF_ENDPOINT", closed_loopback_url().replace("http://", "https://"))
+    assert not models.hub_reachable(timeout=0.5)
+    with socket.socket() as proxy:
+        proxy.bind(("127.0.0.1", 0))
+        proxy.listen()
+        monkeypatch.setenv("HTTPS_PROXY", f"http://127.0.0.1:{proxy.getsockname()[1]}")
+        assert models.hub_reachable(timeout=0.5)
+        monkeypatch.setenv("NO_PROXY", "127.0.0.1")  # the hub's address is exempt: straight there, closed
+        assert not models.hub_reachable(timeout=0.5)
