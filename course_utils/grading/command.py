@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from course_utils.grading import collect as collecting
-from course_utils.grading import nbgrader_course, sanitize, worker
+from course_utils.grading import nbgrader_course, sandbox, sanitize, worker
 from course_utils.grading.nbgrader_course import open_gradebook
 from course_utils.grading import notebooks as nb
 
@@ -96,6 +96,14 @@ def manual_scores(course: Path, lesson: str, student: str) -> dict[str, float]:
         return {g.name: g.manual_score for n in submission.notebooks for g in n.grades if g.manual_score is not None}
 
 
+def _status(course: Path, lesson: str, student: str) -> str:
+    """``graded``, or ``graded without sandbox (--no-sandbox)`` when its last grading ran without one."""
+    record = _record_path(course, lesson, student)
+    if record.exists() and json.loads(record.read_text()).get("sandbox") is False:
+        return "graded without sandbox (--no-sandbox)"
+    return "graded"
+
+
 def write_csv(course: Path, not_graded: list[tuple[str, str, str]] = ()) -> Path:
     """``grades.csv`` from the gradebook: student, lesson, score, max score, status, points per test cell.
 
@@ -110,7 +118,8 @@ def write_csv(course: Path, not_graded: list[tuple[str, str, str]] = ()) -> Path
             columns += names
             for submission in sorted(gradebook.assignment_submissions(assignment.name), key=lambda s: s.student.id):
                 row = {"student": submission.student.id, "lesson": assignment.name,
-                       "score": submission.score, "max_score": submission.max_score, "status": "graded"}
+                       "score": submission.score, "max_score": submission.max_score,
+                       "status": _status(course, assignment.name, submission.student.id)}
                 graded.add((submission.student.id, assignment.name))
                 for notebook in submission.notebooks:
                     for grade in notebook.grades:
@@ -172,28 +181,34 @@ def _progress(total: int):
 
 
 def grade(course: Path, lesson: str, submissions_folder: Path, *, jobs: int | None = None, timeout: int = 60,
-          regrade: bool = False, real_models: bool = False, echo=print) -> Outcome:
+          regrade: bool = False, real_models: bool = False, echo=print,
+          sandbox_limits: sandbox.Limits | None = sandbox.Limits()) -> Outcome:
     """Grade every submission of ``lesson`` in ``submissions_folder``; see the module docstring.
+
+    Every kernel runs in the grading sandbox with ``sandbox_limits`` (None: no sandbox, ``--no-sandbox``).
 
     Raises:
         ValueError: unknown lesson, missing folder, or a course directory without nbgrader_config.py.
+        sandbox.SandboxUnavailable (a ValueError): no sandbox can be made here (checked before grading).
     """
     started = time.monotonic()
     course = Path(course).resolve()
     if not (course / "nbgrader_config.py").exists():
         raise ValueError(f"{course} is not a course directory (no nbgrader_config.py): run the command from the "
                          "course's folder, or pass --course")
+    if sandbox_limits is not None:
+        sandbox.check_available(sandbox_limits)
     found = collecting.collect(Path(submissions_folder), lesson)
     outcome = Outcome(skipped=list(found.skipped))
     try:
-        _grade_collected(course, lesson, found, outcome, jobs, timeout, regrade, real_models, echo)
+        _grade_collected(course, lesson, found, outcome, jobs, timeout, regrade, real_models, echo, sandbox_limits)
     finally:
         found.cleanup()
     outcome.seconds = time.monotonic() - started
     return outcome
 
 
-def _grade_collected(course, lesson, found, outcome, jobs, timeout, regrade, real_models, echo) -> None:
+def _grade_collected(course, lesson, found, outcome, jobs, timeout, regrade, real_models, echo, limits) -> None:
     setup = nbgrader_course.prepare(course, lesson, timeout)
     todo = []
     for submission in found.submissions:
@@ -220,12 +235,12 @@ def _grade_collected(course, lesson, found, outcome, jobs, timeout, regrade, rea
          f"{len(outcome.skipped)} skipped; {jobs} worker(s).")
     try:
         if todo:
-            _run(course, lesson, setup, todo, jobs, real_models, outcome)
+            _run(course, lesson, setup, todo, jobs, real_models, outcome, limits)
     finally:
         shutil.rmtree(setup.template.parent, ignore_errors=True)
 
 
-def _run(course, lesson, setup, todo, jobs, real_models, outcome) -> None:
+def _run(course, lesson, setup, todo, jobs, real_models, outcome, limits) -> None:
     from course_utils.standins import standin_models
 
     scratch = setup.template.parent
@@ -241,7 +256,7 @@ def _run(course, lesson, setup, todo, jobs, real_models, outcome) -> None:
                        if name in os.environ}
         progress = _progress(len(todo))
         with ProcessPoolExecutor(jobs, mp_context=context, initializer=worker.init_worker,
-                                 initargs=(slots, environment)) as pool:
+                                 initargs=(slots, environment, limits)) as pool:
             futures = {pool.submit(worker.grade_submission, job): (submission, digest)
                        for submission, digest, job in todo}
             for future in as_completed(futures):
@@ -259,12 +274,25 @@ def _run(course, lesson, setup, todo, jobs, real_models, outcome) -> None:
         progress.close()
 
 
+def sandbox_limits(args) -> sandbox.Limits | None:
+    """The sandbox's limits from the command line's options, or None with ``--no-sandbox``."""
+    if getattr(args, "no_sandbox", False):
+        print("Grading WITHOUT the sandbox (--no-sandbox): each notebook runs with your files, your network and "
+              "no limits. Grades.csv and the feedback say so.")
+        return None
+    default = sandbox.Limits()
+    return sandbox.Limits(
+        memory=getattr(args, "memory", None) or default.memory,
+        processes=getattr(args, "max_processes", None) or default.processes,
+        file_size=getattr(args, "max_file_size", None) or default.file_size)
+
+
 def run_command(args) -> int:
     """The ``grade`` command line; returns the exit status."""
     course = Path(args.course).resolve()
     try:
         outcome = grade(course, args.lesson, Path(args.submissions), jobs=args.jobs, timeout=args.timeout,
-                        regrade=args.regrade, real_models=args.real_models)
+                        regrade=args.regrade, real_models=args.real_models, sandbox_limits=sandbox_limits(args))
     except ValueError as error:
         print(f"Cannot grade: {error}")
         return 2
