@@ -39,7 +39,7 @@ UID_BASE = 1_500_000_000
 GIB = 2**30
 CONFINE = Path(__file__).with_name("confine.py")
 #: Environment variables the kernel keeps (besides those starting with JPY_, LC_ and COURSE_).
-KEPT_VARIABLES = ("LANG", "LANGUAGE", "TZ", "FASTEMBED_CACHE_PATH", "HF_HUB_OFFLINE", "PYTHONHASHSEED",
+KEPT_VARIABLES = ("LANG", "LANGUAGE", "TZ", "MPLBACKEND", "FASTEMBED_CACHE_PATH", "HF_HUB_OFFLINE", "PYTHONHASHSEED",
                   "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "PYDEVD_DISABLE_FILE_VALIDATION")
 HOW_TO_FIX = ("Install bubblewrap (Debian/Ubuntu: sudo apt-get install bubblewrap; Fedora: sudo dnf install "
               "bubblewrap), or grade in the container of the README (section \"Why the scores can be trusted\"), "
