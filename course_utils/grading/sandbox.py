@@ -20,6 +20,7 @@ the process count is one of that namespace.
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import shutil
@@ -96,6 +97,15 @@ def format_size(size: int) -> str:
     return f"{size} bytes"
 
 
+@functools.lru_cache(maxsize=None)
+def _supports(bwrap: str, option: str) -> bool:
+    """Whether this bubblewrap knows ``option`` (``--disable-userns`` since 0.8, ``--size`` since 0.7)."""
+    try:
+        return option in subprocess.run([bwrap, "--help"], capture_output=True, text=True, timeout=30).stdout
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+
+
 def _system_binds() -> list[str]:
     """bwrap arguments for the system folders, read-only; merged-/usr symlinks stay symlinks."""
     args = ["--ro-bind", "/usr", "/usr", "--ro-bind", "/etc", "/etc"]
@@ -134,11 +144,11 @@ def bwrap_command(argv: list[str], limits: Limits, *, cwd: Path, private: Path, 
     command = [bwrap, "--die-with-parent", "--new-session", "--unshare-pid", "--unshare-net", "--unshare-ipc",
                "--unshare-uts", "--unshare-cgroup-try", "--hostname", "grading-sandbox"]
     if uid is None:
-        command += ["--unshare-user", "--disable-userns"]
+        command += ["--unshare-user"] + (["--disable-userns"] if _supports(bwrap, "--disable-userns") else [])
     else:
         command += ["--cap-drop", "ALL", "--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID"]
-    command += _system_binds() + ["--proc", "/proc", "--dev", "/dev",
-                                  "--perms", "1777", "--size", str(limits.file_size), "--tmpfs", "/tmp"]
+    size = ["--size", str(limits.file_size)] if _supports(bwrap, "--size") else []
+    command += _system_binds() + ["--proc", "/proc", "--dev", "/dev", "--perms", "1777", *size, "--tmpfs", "/tmp"]
     mounts = [(p, "--ro-bind") for p in [*python_folders(), *readable] if p.exists()]
     mounts += [(p, "--bind") for p in [private, cwd, *writable]]
     made = {Path("/"), Path("/usr"), Path("/etc"), Path("/tmp")}
