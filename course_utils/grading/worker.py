@@ -192,6 +192,13 @@ def report_lines(job: dict, stoppers: list[tuple[int, str]], verdicts: dict[str,
     return lines
 
 
+def _sandbox_report(autograded) -> list[str]:
+    """Report lines about the sandbox: the cells that reached one of its limits, or that there was none."""
+    if _LIMITS is None:
+        return ["Graded without the grading sandbox: the instructor passed --no-sandbox."]
+    return sandbox.limit_findings(autograded, _LIMITS)
+
+
 def grade_submission(job: dict) -> dict:
     """Grade one sanitized submission in this worker's slot; see the module docstring.
 
@@ -252,8 +259,7 @@ def grade_submission(job: dict) -> dict:
     _set_scores(slot, lesson, student, verdicts, job["manual_scores"])
     report = report_lines(job, stoppers, verdicts, raw, logged)
     autograded = nb.read(autograded_path)
-    report += sandbox.limit_findings(autograded, _LIMITS) if _LIMITS else [
-        "Graded without the grading sandbox: the instructor passed --no-sandbox."]
+    report += _sandbox_report(autograded)
     _truncate_outputs(autograded)
     nb.write(_feedback_notebook(autograded, verdicts, report, job), autograded_path)
     feedback = run_quietly(api.generate_feedback, lesson, student, force=True)
