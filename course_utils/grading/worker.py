@@ -17,6 +17,7 @@ from pathlib import Path
 
 import nbformat
 
+from course_utils import models
 from course_utils.checks import LOG_VARIABLE
 from course_utils.environment import QDRANT_SERVER_SETTINGS
 from course_utils.grading import notebooks as nb
@@ -43,8 +44,7 @@ def init_worker(slots, environment: dict[str, str], limits: sandbox.Limits | Non
     global _SLOT, _LIMITS
     _SLOT, _LIMITS = Path(slots.get()), limits
     os.environ.update(environment)
-    models = [Path(environment["FASTEMBED_CACHE_PATH"])] if environment.get("FASTEMBED_CACHE_PATH") else []
-    sandbox.activate(limits, _SLOT / "kernels", readable=models)
+    sandbox.activate(limits, _SLOT / "kernels", readable=[models.cache_dir()])
     for name in QDRANT_SERVER_SETTINGS:
         os.environ.pop(name, None)  # graded notebooks use Qdrant's embedded mode, never a class server
     log = os.open(_SLOT / "worker.log", os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
