@@ -318,6 +318,8 @@ def test_sizes_limits_and_options():
     args = argparse.Namespace(no_sandbox=False, memory=2**30, max_processes=100, max_file_size=None)
     assert command.sandbox_limits(args) == sandbox.Limits(memory=2**30, processes=100)
     assert command.sandbox_limits(argparse.Namespace(no_sandbox=True)) is None
+    with pytest.raises(ValueError, match="processes"):
+        command.sandbox_limits(argparse.Namespace(no_sandbox=False, memory=None, max_processes=0, max_file_size=None))
 
 
 def test_grade_stops_before_grading_without_bubblewrap(tmp_path, monkeypatch):

@@ -280,11 +280,9 @@ def sandbox_limits(args) -> sandbox.Limits | None:
         print("Grading WITHOUT the sandbox (--no-sandbox): each notebook runs with your files, your network and "
               "no limits. Grades.csv and the feedback say so.")
         return None
-    default = sandbox.Limits()
-    return sandbox.Limits(
-        memory=getattr(args, "memory", None) or default.memory,
-        processes=getattr(args, "max_processes", None) or default.processes,
-        file_size=getattr(args, "max_file_size", None) or default.file_size)
+    chosen = {name: getattr(args, option, None) for name, option in
+              (("memory", "memory"), ("processes", "max_processes"), ("file_size", "max_file_size"))}
+    return sandbox.Limits(**{name: value for name, value in chosen.items() if value is not None})
 
 
 def run_command(args) -> int:
