@@ -33,6 +33,28 @@ def _grade(args: argparse.Namespace) -> int:
     return run_command(args)
 
 
+def _size(text: str) -> int:
+    from course_utils.grading.sandbox import parse_size
+
+    try:
+        return parse_size(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def _sandbox_options(grade: argparse.ArgumentParser) -> None:
+    """The grading sandbox's options of ``grade``."""
+    grade.add_argument("--no-sandbox", action="store_true",
+                       help="run the notebooks WITHOUT the sandbox (with your files and network, no limits): only "
+                            "for trusted notebooks where bubblewrap is missing; written into grades.csv and feedback")
+    grade.add_argument("--memory", type=_size, default=None,
+                       help="memory each process of a notebook may allocate (default: 4G)")
+    grade.add_argument("--max-processes", type=int, default=None,
+                       help="processes and threads one notebook may run at once (default: 512)")
+    grade.add_argument("--max-file-size", type=_size, default=None,
+                       help="largest file a notebook may write (default: 1G)")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m course_utils", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True, metavar="command")
@@ -65,6 +87,7 @@ def main(argv: list[str] | None = None) -> int:
     grade.add_argument("--real-models", action="store_true",
                        help="run with the real models (default: offline stand-ins; graded checks never use a "
                             "model's output, so the scores are the same)")
+    _sandbox_options(grade)
     grade.set_defaults(handler=_grade)
 
     args = parser.parse_args(argv)

@@ -35,11 +35,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from course_utils.grading import collect as collecting
-from course_utils.grading import feedback_header, interrupts, matching, nbgrader_course, sanitize, worker
+from course_utils.grading import feedback_header, interrupts, matching, nbgrader_course, sandbox, sanitize, worker
 from course_utils.grading.nbgrader_course import open_gradebook
 from course_utils.grading import notebooks as nb
 
 GRADING_RECORD = "course_grading.json"
+#: The sandbox's limits when none are given (a frozen dataclass, so one shared value is safe).
+DEFAULT_LIMITS = sandbox.Limits()
 
 
 @dataclass
@@ -103,6 +105,14 @@ def manual_scores(course: Path, lesson: str, student: str) -> dict[str, float]:
         return {g.name: g.manual_score for n in submission.notebooks for g in n.grades if g.manual_score is not None}
 
 
+def _status(course: Path, lesson: str, student: str) -> str:
+    """``graded``, or ``graded without sandbox (--no-sandbox)`` when its last grading ran without one."""
+    record = _record_path(course, lesson, student)
+    if record.exists() and json.loads(record.read_text()).get("sandbox") is False:
+        return "graded without sandbox (--no-sandbox)"
+    return "graded"
+
+
 def write_csv(course: Path, not_graded: list[tuple[str, str, str]] = ()) -> Path:
     """``grades.csv`` from the gradebook: student, lesson, score, max score, status, points per test cell.
 
@@ -117,7 +127,8 @@ def write_csv(course: Path, not_graded: list[tuple[str, str, str]] = ()) -> Path
             columns += names
             for submission in sorted(gradebook.assignment_submissions(assignment.name), key=lambda s: s.student.id):
                 row = {"student": submission.student.id, "lesson": assignment.name,
-                       "score": submission.score, "max_score": submission.max_score, "status": "graded"}
+                       "score": submission.score, "max_score": submission.max_score,
+                       "status": _status(course, assignment.name, submission.student.id)}
                 graded.add((submission.student.id, assignment.name))
                 for notebook in submission.notebooks:
                     for grade in notebook.grades:
@@ -180,14 +191,16 @@ def _progress(total: int):
 
 def grade(course: Path, lesson: str, submissions_folder: Path, *, jobs: int | None = None, timeout: int = 60,
           regrade: bool = False, real_models: bool = False, roster: str | Path | None = None,
-          echo=print) -> Outcome:
+          echo=print, sandbox_limits: sandbox.Limits | None = DEFAULT_LIMITS) -> Outcome:
     """Grade every submission of ``lesson`` in ``submissions_folder``; see the module docstring.
 
     ``roster``: a CSV of the class's student ids (:func:`matching.read_roster`) to match files exactly.
+    Every kernel runs in the grading sandbox with ``sandbox_limits`` (None: no sandbox, ``--no-sandbox``).
     ``grades.csv`` is rewritten from the gradebook at the end, also after an interrupt.
 
     Raises:
         ValueError: unknown lesson, missing folder or roster, or a course directory without nbgrader_config.py.
+        sandbox.SandboxUnavailable (a ValueError): no sandbox can be made here (checked before grading).
         interrupts.GradingInterrupted: Ctrl+C; everything was stopped and cleaned up, its ``outcome``
             says what was stored.
     """
@@ -197,13 +210,16 @@ def grade(course: Path, lesson: str, submissions_folder: Path, *, jobs: int | No
         raise ValueError(f"{course} is not a course directory (no nbgrader_config.py): run the command from the "
                          "course's folder, or pass --course")
     students = matching.read_roster(roster) if roster is not None else None
+    if sandbox_limits is not None:
+        sandbox.check_available(sandbox_limits)
     outcome = Outcome()
     with interrupts.handled():
         try:
             found = collecting.collect(Path(submissions_folder), lesson, students)
             outcome.skipped = list(found.skipped)
             try:
-                _grade_collected(course, lesson, found, outcome, jobs, timeout, regrade, real_models, echo)
+                _grade_collected(course, lesson, found, outcome, jobs, timeout, regrade, real_models, echo,
+                                 sandbox_limits)
             finally:
                 found.cleanup()
         except KeyboardInterrupt:
@@ -222,7 +238,7 @@ def _write_csv_if_graded(course: Path, lesson: str, outcome: Outcome) -> Path | 
     return write_csv(course, [(student, lesson, why) for student, why in outcome.not_graded])
 
 
-def _grade_collected(course, lesson, found, outcome, jobs, timeout, regrade, real_models, echo) -> None:
+def _grade_collected(course, lesson, found, outcome, jobs, timeout, regrade, real_models, echo, limits) -> None:
     setup = nbgrader_course.prepare(course, lesson, timeout)
     todo = []
     for submission in found.submissions:
@@ -249,12 +265,12 @@ def _grade_collected(course, lesson, found, outcome, jobs, timeout, regrade, rea
          f"{len(outcome.skipped)} skipped; {jobs} worker(s).")
     try:
         if todo:
-            _run(course, lesson, setup, todo, jobs, real_models, outcome)
+            _run(course, lesson, setup, todo, jobs, real_models, outcome, limits)
     finally:
         shutil.rmtree(setup.template.parent, ignore_errors=True)
 
 
-def _run(course, lesson, setup, todo, jobs, real_models, outcome) -> None:
+def _run(course, lesson, setup, todo, jobs, real_models, outcome, limits) -> None:
     from course_utils.standins import standin_models
 
     scratch = setup.template.parent
@@ -275,7 +291,7 @@ def _run(course, lesson, setup, todo, jobs, real_models, outcome) -> None:
         (scratch / "tmp").mkdir(exist_ok=True)
         progress = _progress(len(todo))
         pool = ProcessPoolExecutor(jobs, mp_context=context, initializer=interrupts.init_worker,
-                                   initargs=(slots, environment))
+                                   initargs=(slots, environment, limits))
         try:
             futures = {pool.submit(worker.grade_submission, job): (submission, digest)
                        for submission, digest, job in todo}
@@ -306,12 +322,24 @@ def _store(course, lesson, setup, submission, digest, future, outcome, progress)
         outcome.failed.append((submission.student, f"{type(error).__name__}: {error}"[:500]))
 
 
+def sandbox_limits(args) -> sandbox.Limits | None:
+    """The sandbox's limits from the command line's options, or None with ``--no-sandbox``."""
+    if getattr(args, "no_sandbox", False):
+        print("Grading WITHOUT the sandbox (--no-sandbox): each notebook runs with your files, your network and "
+              "no limits. Grades.csv and the feedback say so.")
+        return None
+    chosen = {name: getattr(args, option, None) for name, option in
+              (("memory", "memory"), ("processes", "max_processes"), ("file_size", "max_file_size"))}
+    return sandbox.Limits(**{name: value for name, value in chosen.items() if value is not None})
+
+
 def run_command(args) -> int:
     """The ``grade`` command line; returns the exit status."""
     course = Path(args.course).resolve()
     try:
         outcome = grade(course, args.lesson, Path(args.submissions), jobs=args.jobs, timeout=args.timeout,
-                        regrade=args.regrade, real_models=args.real_models, roster=args.roster)
+                        regrade=args.regrade, real_models=args.real_models, roster=args.roster,
+                        sandbox_limits=sandbox_limits(args))
     except ValueError as error:
         print(f"Cannot grade: {error}")
         return 2

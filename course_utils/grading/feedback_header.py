@@ -10,6 +10,8 @@ from __future__ import annotations
 import html
 import re
 
+__all__ = ["name_exercises"]
+
 
 def name_exercises(page: str, test_cells: dict) -> str:
     """``page`` (feedback HTML text) with each "Test cell" header link named after its exercise.

@@ -15,6 +15,8 @@ import os
 import signal
 import threading
 
+__all__ = ["GradingInterrupted", "deferred", "handled", "init_worker", "stop_workers"]
+
 
 class GradingInterrupted(KeyboardInterrupt):
     """The run was interrupted; ``outcome`` says what had been stored by then."""

@@ -37,6 +37,17 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
+__all__ = [
+    "Parsed",
+    "assignment_name",
+    "blackboard",
+    "canvas",
+    "decide",
+    "moodle",
+    "read_roster",
+    "receipt_username",
+]
+
 #: A usable nbgrader student id (a folder name and a gradebook key).
 STUDENT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]*$")
 _CANVAS_TAIL = re.compile(r"_(?:late_)?(?P<user>\d+)_(?P<attachment>\d+)_(?P<file>.+)$", re.I)

@@ -33,6 +33,9 @@ c.Execute.interrupt_on_timeout = False
 # on a busy machine a kernel can be slow to start or to send a cell's last output: be patient
 c.Execute.startup_timeout = 120
 c.Execute.iopub_timeout = 30
+# kernels run in the grading sandbox when the worker activated one (course_utils.grading.sandbox)
+from course_utils.grading.sandbox import autograde_preprocessors
+c.Autograde.autograde_preprocessors = autograde_preprocessors()
 """
 
 

@@ -17,29 +17,34 @@ from pathlib import Path
 
 import nbformat
 
+from course_utils import models
 from course_utils.checks import LOG_VARIABLE
 from course_utils.environment import QDRANT_SERVER_SETTINGS
 from course_utils.grading import notebooks as nb
-from course_utils.grading import trusted
+from course_utils.grading import sandbox, trusted
 from course_utils.grading.nbgrader_course import nbgrader_api, open_gradebook, run_quietly
 
 #: Longest text kept of one output in autograded notebooks and feedback (a cell printing
 #: 50 MB must not make the feedback unreadable).
 MAX_OUTPUT_CHARS = 20_000
 _SLOT: Path | None = None
+_LIMITS: sandbox.Limits | None = None
 
 
-def init_worker(slots, environment: dict[str, str]) -> None:
-    """Process-pool initializer: take a free grading copy and the grading environment.
+def init_worker(slots, environment: dict[str, str], limits: sandbox.Limits | None = None) -> None:
+    """Process-pool initializer: take a free grading copy, the grading environment and the sandbox.
 
     Qdrant server settings are removed: notebooks are graded with Qdrant's embedded mode.
+    ``limits`` None grades without the sandbox (``--no-sandbox``); otherwise every kernel
+    runs in it, with the models' folder readable.
 
     What the worker and its kernels print (kernel start-up notices, nbgrader's log)
     goes to ``worker.log`` in its copy, not to the instructor's screen.
     """
-    global _SLOT
-    _SLOT = Path(slots.get())
+    global _SLOT, _LIMITS
+    _SLOT, _LIMITS = Path(slots.get()), limits
     os.environ.update(environment)
+    sandbox.activate(limits, _SLOT / "kernels", readable=[models.cache_dir()])
     for name in QDRANT_SERVER_SETTINGS:
         os.environ.pop(name, None)  # graded notebooks use Qdrant's embedded mode, never a class server
     log = os.open(_SLOT / "worker.log", os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
@@ -55,8 +60,8 @@ def _stub(cell, why: str) -> None:
 def find_stopping_cells(notebook, timeout: int, rounds: int = 6) -> list[tuple[int, str]]:
     """Cells that kill the kernel or run past ``timeout`` seconds (even ignoring interrupts).
 
-    Runs the notebook cell by cell in a fresh kernel; after each stop, stubs the
-    cell and starts again, so cells after it are reached too.
+    Runs the notebook cell by cell in a fresh kernel (in the sandbox when one is active);
+    after each stop, stubs the cell and starts again, so cells after it are reached too.
 
     Returns:
         [(cell index, what it did)] in the order found.
@@ -70,7 +75,8 @@ def find_stopping_cells(notebook, timeout: int, rounds: int = 6) -> list[tuple[i
         for index, why in stoppers:
             _stub(work.cells[index], why)
         client = NotebookClient(work, timeout=timeout, interrupt_on_timeout=False, allow_errors=True,
-                                kernel_name="python3", shutdown_kernel="immediate")
+                                kernel_name="python3", shutdown_kernel="immediate",
+                                kernel_manager_class=sandbox.SandboxedKernelManager)
         current = None
         try:
             with client.setup_kernel():
@@ -186,6 +192,13 @@ def report_lines(job: dict, stoppers: list[tuple[int, str]], verdicts: dict[str,
     return lines
 
 
+def _sandbox_report(autograded) -> list[str]:
+    """Report lines about the sandbox: the cells that reached one of its limits, or that there was none."""
+    if _LIMITS is None:
+        return ["Graded without the grading sandbox: the instructor passed --no-sandbox."]
+    return sandbox.limit_findings(autograded, _LIMITS)
+
+
 def grade_submission(job: dict) -> dict:
     """Grade one sanitized submission in this worker's slot; see the module docstring.
 
@@ -246,6 +259,7 @@ def grade_submission(job: dict) -> dict:
     _set_scores(slot, lesson, student, verdicts, job["manual_scores"])
     report = report_lines(job, stoppers, verdicts, raw, logged)
     autograded = nb.read(autograded_path)
+    report += _sandbox_report(autograded)
     _truncate_outputs(autograded)
     nb.write(_feedback_notebook(autograded, verdicts, report, job), autograded_path)
     feedback = run_quietly(api.generate_feedback, lesson, student, force=True)
@@ -258,6 +272,7 @@ def grade_submission(job: dict) -> dict:
         "verdicts": {k: asdict(v) for k, v in verdicts.items()},
         "nbgrader_scores": raw,
         "stopped_cells": stoppers,
+        "sandbox": _LIMITS is not None,
         "report": report,
         "autograded": nbformat.writes(autograded),
         "feedback": feedback_path.read_text(encoding="utf-8"),
