@@ -129,7 +129,7 @@ def attack_submissions(course: Path) -> dict[str, tuple[object, float, str | Non
 
     notebook = solved()
     _cell(notebook, "ex2-answer").source = (
-        "def forward_passes_per_query(n_documents, approach):\n    while True:\n        pass\n")
+        "def colbert_labels(tokens, kind):\n    while True:\n        pass\n")
     kinds["infinite-loop"] = (notebook, 8.0, "ran longer than")
 
     notebook = solved()
