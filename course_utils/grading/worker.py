@@ -27,7 +27,7 @@ from course_utils.grading.nbgrader_course import nbgrader_api, open_gradebook, r
 #: 50 MB must not make the feedback unreadable).
 MAX_OUTPUT_CHARS = 20_000
 #: Added to the feedback page: long lines of the grader's messages wrap inside their box.
-WRAP_LINES_CSS = ("<style>div.output_area pre, div.output_subarea pre, div.output_text pre "
+WRAP_LINES_CSS = ("<style>div.output_area pre, div.output_subarea pre, div.output_text pre, div.input_area pre "
                   "{white-space: pre-wrap; overflow-wrap: anywhere;}</style>")
 _SLOT: Path | None = None
 
