@@ -146,6 +146,20 @@ def _count_for_cell_summary(passed: bool) -> None:
     check_summary.record(passed)
 
 
+class CheckFailed(AssertionError):
+    """A check that did not pass: shown as its message alone, not as a traceback.
+
+    IPython (JupyterLab, Colab, nbgrader's runs) asks an exception for
+    ``_render_traceback_`` before it formats a traceback: a failing check is
+    the expected outcome of a wrong answer, so the student reads one marked
+    line instead of the inside of this module. An error raised by the
+    student's own code is not a ``CheckFailed`` and keeps its full traceback.
+    """
+
+    def _render_traceback_(self) -> list[str]:
+        return ["\x1b[1;31m\u2717 Check failed\x1b[0m (the test cell stopped here)", str(self)]
+
+
 def check(actual, expected=_NOT_GIVEN, hint: str = "", *, tolerance: float = TOLERANCE,
           check_id: str | None = None) -> None:
     """Pass when ``actual`` equals ``expected`` (counted for the cell's pass line); otherwise explain in one sentence.
@@ -159,7 +173,7 @@ def check(actual, expected=_NOT_GIVEN, hint: str = "", *, tolerance: float = TOL
         check_id: set by the grader: where to file ``actual`` in the grading log.
 
     Raises:
-        AssertionError: ``Not yet: expected ..., got .... Hint: ...``.
+        CheckFailed: (an ``AssertionError``) ``Not yet: expected ..., got .... Hint: ...``.
     """
     log = os.environ.get(LOG_VARIABLE)
     if log and check_id:
@@ -174,4 +188,4 @@ def check(actual, expected=_NOT_GIVEN, hint: str = "", *, tolerance: float = TOL
         message = f"Not yet: {problem}."
         if hint:
             message += f" Hint: {hint}"
-        raise AssertionError(message)
+        raise CheckFailed(message)

@@ -111,8 +111,9 @@ def pooled_vs_token_vectors(labels, token_vectors, dims: int = 24):
 
     Returns:
         ``(figure, axes)``: left, the ``n`` token vectors as heatmap rows (what
-        late interaction stores); right, their mean (what a pooled single vector
-        keeps).
+        late interaction stores); right, their mean rescaled to length 1 (a
+        pooled single vector, on the same scale as one token vector: what it
+        loses is which token said what, not the size of the numbers).
     """
     import matplotlib.pyplot as plt
 
@@ -120,7 +121,8 @@ def pooled_vs_token_vectors(labels, token_vectors, dims: int = 24):
     if vectors.ndim != 2 or len(labels) != len(vectors):
         raise ValueError(f"labels ({len(labels)}) and token_vectors (shape {vectors.shape}) must match row for row")
     shown = vectors[:, :dims]
-    pooled = shown.mean(axis=0, keepdims=True)
+    mean = vectors.mean(axis=0)
+    pooled = (mean / (np.linalg.norm(mean) or 1.0))[None, :dims]  # rescaled, as dense models output unit vectors
     limit = float(np.abs(shown).max()) or 1.0
     fig, (left, right) = plt.subplots(
         1, 2, figsize=(11, 0.3 * len(labels) + 1.6), layout="constrained",
@@ -130,9 +132,9 @@ def pooled_vs_token_vectors(labels, token_vectors, dims: int = 24):
     left.set_xlabel(f"first {shown.shape[1]} of {vectors.shape[1]} dimensions")
     left.set_title(f"Late interaction keeps {len(labels)} vectors, one per token", fontsize=10)
     image = right.imshow(pooled, cmap="coolwarm", vmin=-limit, vmax=limit, aspect="auto")
-    right.set_yticks([0], ["mean of all tokens"], fontsize=8)
+    right.set_yticks([0], ["mean, length 1"], fontsize=8)
     right.set_xlabel(f"first {shown.shape[1]} of {vectors.shape[1]} dimensions")
-    right.set_title("Pooling keeps 1 vector: the tokens are averaged away", fontsize=10)
+    right.set_title("Pooling keeps 1 vector for the whole text", fontsize=10)
     right.set_box_aspect(0.08)
     fig.colorbar(image, ax=[left, right], shrink=0.6, label="value")
     return fig, (left, right)

@@ -59,6 +59,21 @@ def token_ids(model, text: str, kind: str = "document") -> list[int]:
     return ids
 
 
+def tokenizer_tokens(model, text: str) -> list[str]:
+    """The plain tokenizer's tokens of ``text``, before ColBERT's own steps.
+
+    ``[CLS]``, the word pieces and ``[SEP]``: no marker, no ``[MASK]`` padding,
+    punctuation kept (fastembed's tokenizer cuts a text at 511 tokens, leaving room
+    for the marker). Lesson 1's exercise turns these into :func:`token_labels`.
+
+    Returns:
+        list of str, one per token.
+    """
+    if not isinstance(text, str):
+        raise TypeError(f"text must be one string, got {type(text).__name__}")
+    return list(_colbert(model).tokenizer.encode(text).tokens)
+
+
 def token_labels(model, text: str, kind: str = "document") -> list[str]:
     """Readable labels of the vectors ``model`` returns for ``text``, row for row.
 

@@ -117,7 +117,8 @@ def attack_submissions(course: Path) -> dict[str, tuple[object, float, str | Non
     kinds = {}
     kinds["solution"] = (nb.read(course / "solutions" / lesson / f"{lesson}.ipynb"), 10.0, None)
     kinds["blank"] = (student_notebook(course, lesson), 0.0, None)
-    kinds["one-wrong"] = (solved({"ex3-answer"}), 7.0, None)
+    # every check of a test cell runs even after one fails, and the feedback reports each
+    kinds["one-wrong"] = (solved({"ex3-answer"}), 7.0, "hidden check 2 of 2: returned a wrong answer")
 
     notebook = solved()
     _cell(notebook, "ex2-answer").source += "\ndef broken(:\n    pass\n"
@@ -129,7 +130,7 @@ def attack_submissions(course: Path) -> dict[str, tuple[object, float, str | Non
 
     notebook = solved()
     _cell(notebook, "ex2-answer").source = (
-        "def forward_passes_per_query(n_documents, approach):\n    while True:\n        pass\n")
+        "def colbert_labels(tokens, kind):\n    while True:\n        pass\n")
     kinds["infinite-loop"] = (notebook, 8.0, "ran longer than")
 
     notebook = solved()

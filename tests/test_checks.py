@@ -86,3 +86,23 @@ def test_nothing_is_logged_outside_grading(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     check(1, 1, check_id="x/0")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_failing_check_shows_its_message_alone_and_a_real_error_its_traceback(capsys):
+    """In IPython (JupyterLab, Colab, nbgrader), a failed check is one marked message, no traceback
+    into this module; an error in the student's own code keeps its traceback."""
+    from IPython.core.interactiveshell import InteractiveShell
+
+    shell = InteractiveShell.instance()
+    try:
+        shell.run_cell("from course_utils.checks import check\ncheck([0, 1], [1, 0], 'sort by score')")
+        shown = capsys.readouterr().out
+        assert "Check failed" in shown and "Not yet: expected [1, 0], got [0, 1]" in shown
+        assert "Hint: sort by score" in shown
+        assert "Traceback" not in shown and "checks.py" not in shown
+        shell.run_cell("def answer():\n    return 1 / 0\ncheck(answer(), 1, 'hint')")
+        shown = capsys.readouterr().out
+        assert "ZeroDivisionError" in shown and "Check failed" not in shown
+        assert "Traceback" in shown or "Cell In[" in shown
+    finally:
+        InteractiveShell.clear_instance()

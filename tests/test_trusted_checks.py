@@ -57,8 +57,12 @@ def test_verdict_needs_every_check_to_run_and_agree(cell):
         "hidden check 2 of 2: returned a wrong answer. Hint: one document"]
     stopped = {"ex1-test/0": [[1, 0]]}
     failures = trusted.verdicts({"ex1-test": cell}, stopped)["ex1-test"].failures
-    assert failures[0].startswith("hidden check 1 of 2: stopped with an error")
-    assert failures[1] == "hidden check 2 of 2: not reached: the cell stopped before it."
+    assert failures == ["hidden check 1 of 2: not reached: the cell stopped before it.",
+                        "hidden check 2 of 2: not reached: the cell stopped before it."]
+    raised = {**right, "ex1-test/1": [trusted.Raised("ValueError: shapes do not match")]}
+    verdict = trusted.verdicts({"ex1-test": cell}, raised)["ex1-test"]
+    assert verdict.score == 0 and verdict.failures == [
+        "hidden check 1 of 2: your code raised ValueError: shapes do not match. Hint: a 2-D array"]
     forged_twice = {**right, "ex1-test/0": [[1, 0], [0, 1]]}  # a second, different value for the same check
     assert trusted.verdicts({"ex1-test": cell}, forged_twice)["ex1-test"].score == 0
 
@@ -73,3 +77,30 @@ def test_log_lines_that_are_not_json_are_ignored(tmp_path):
     log = tmp_path / "log"
     log.write_text('{"check": "a/0", "value": 1}\nnot json\n{"value": 2}\n')
     assert trusted.read_log(log) == {"a/0": [1]}
+
+
+def test_grading_version_runs_every_check_and_ends_with_the_first_failure(cell, tmp_path, monkeypatch):
+    """A wrong visible answer and a call that raises do not stop the checks after them."""
+    import numpy as np
+
+    from course_utils import checks
+
+    log = tmp_path / "log.jsonl"
+    monkeypatch.setenv(checks.LOG_VARIABLE, str(log))
+    calls = []
+
+    def rank(query, documents):
+        calls.append(len(documents))
+        if len(calls) == 2:
+            raise ValueError("shapes do not match")
+        return [0, 1] if len(calls) == 1 else [0]
+
+    source = trusted.grading_source(cell, CELL)
+    with pytest.raises(AssertionError, match="Not yet: expected \\[1, 0\\]") as error:
+        exec(compile(source, "grading", "exec"), {"rank": rank, "np": np})
+    assert type(error.value).__name__ == "CheckFailed" and calls == [2, 2, 1]  # all three checks ran
+    logged = trusted.read_log(log)
+    assert logged == {"ex1-test/0": [[0, 1]], "ex1-test/1": [trusted.Raised("ValueError: shapes do not match")],
+                      "ex1-test/2": [[0]]}
+    failures = trusted.verdicts({"ex1-test": cell}, logged)["ex1-test"].failures
+    assert [f.split(":")[0] for f in failures] == ["visible check 1 of 1", "hidden check 1 of 2"]

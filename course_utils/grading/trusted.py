@@ -13,6 +13,11 @@ The kernel then writes what each ``<call>`` returned to the grading log, and
 grading version also loads ``check`` afresh from its file in every test cell
 (:data:`FRESH_CHECK`), so a student who replaces ``course_utils.checks.check`` or
 ``compare`` only breaks the exercises they tried to fake, not the others.
+
+Every check of a test cell runs, even after one fails (:data:`KEEP_GOING`): a
+call that raises is written to the log as an error, the next check runs, and
+the cell ends by raising the first failure (so nbgrader, too, sees it fail).
+The feedback can then say something about each check.
 """
 
 from __future__ import annotations
@@ -35,6 +40,21 @@ FRESH_CHECK = (
     "_course_spec.loader.exec_module(_course_checks)\n"
     "check = _course_checks.check")
 _IMPORT_CHECK = "from course_utils.checks import check"
+
+#: Put at the top of grading versions of test cells: the failures met so far, and how to log an error.
+KEEP_GOING_PRELUDE = (
+    "_course_failures = []\n"
+    "def _course_failed(check_id, error):\n"
+    "    import json, os\n"
+    "    _course_failures.append(error)\n"
+    "    log = os.environ.get({variable!r})\n"
+    "    if log and type(error).__name__ != 'CheckFailed':\n"
+    "        with open(log, 'a', encoding='utf-8') as file:\n"
+    "            file.write(json.dumps({{'check': check_id, 'error': f'{{type(error).__name__}}: {{error}}'[:300]}}) + '\\n')")
+#: Replaces one check statement: it runs, and a failure is kept for the end of the cell.
+KEEP_GOING = "try:\n    {check}\nexcept Exception as _course_error:\n    _course_failed({check_id!r}, _course_error)"
+#: Ends grading versions of test cells: the first failure, raised again.
+KEEP_GOING_END = "if _course_failures:\n    raise _course_failures[0]"
 
 HIDDEN_BEGIN = "### BEGIN HIDDEN TESTS"
 HIDDEN_END = "### END HIDDEN TESTS"
@@ -132,8 +152,8 @@ def grading_source(cell: TestCell, source: str) -> str:
             tolerance = f", tolerance={check.tolerance!r}" if check.tolerance != TOLERANCE else ""
             text = (f"check({check.call}, {check.expected!r}, {check.hint!r}{tolerance}, "
                     f"check_id={check.check_id!r})")
-        replacements[statement.lineno] = (statement.end_lineno, text)
-    out, number = [], 1
+        replacements[statement.lineno] = (statement.end_lineno, KEEP_GOING.format(check=text, check_id=check.check_id))
+    out, number = [KEEP_GOING_PRELUDE.format(variable=course_utils.checks.LOG_VARIABLE)], 1
     fresh = FRESH_CHECK.format(path=str(Path(course_utils.checks.__file__).resolve()))
     while number <= len(lines):
         if lines[number - 1].strip() == _IMPORT_CHECK:
@@ -141,13 +161,12 @@ def grading_source(cell: TestCell, source: str) -> str:
             number += 1
         elif number in replacements:
             end, text = replacements[number]
-            indent = lines[number - 1][: len(lines[number - 1]) - len(lines[number - 1].lstrip())]
-            out.append(indent + text)
+            out.append(text)  # check statements are top-level: no indentation
             number = end + 1
         else:
             out.append(lines[number - 1])
             number += 1
-    return "\n".join(out)
+    return "\n".join(out + [KEEP_GOING_END])
 
 
 def _exercise_titles(notebook) -> dict[str, str]:
@@ -186,15 +205,23 @@ class Verdict:
     failures: list[str]
 
 
+class Raised(str):
+    """A logged error in place of a value: the check's call raised (``"ValueError: ..."``)."""
+
+
 def read_log(path: Path) -> dict[str, list]:
-    """{check id: [values written]} from a grading log; unreadable lines are ignored."""
+    """{check id: [values written]} from a grading log; unreadable lines are ignored.
+
+    An error logged for a check (its call raised) is listed as a :class:`Raised`.
+    """
     found: dict[str, list] = {}
     if not path.exists():
         return found
     for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
         try:
             entry = json.loads(line)
-            found.setdefault(str(entry["check"]), []).append(entry["value"])
+            value = Raised(str(entry["error"])) if "error" in entry and "value" not in entry else entry["value"]
+            found.setdefault(str(entry["check"]), []).append(value)
         except (ValueError, KeyError, TypeError):
             continue
     return found
@@ -205,23 +232,25 @@ def verdicts(cells: dict[str, TestCell], logged: dict[str, list]) -> dict[str, V
 
     A check agrees when every value logged under its id equals the expected value;
     a check that never logged a value (its call raised, or the cell stopped before
-    it) fails. Failure texts give visible checks' expected values; hidden checks
-    are described only by their hint.
+    it) fails. Every check is reported. Failure texts give visible checks' expected
+    values; hidden checks are described only by their hint.
     """
     result = {}
     for test_id, cell in cells.items():
-        failures, stopped = [], False
+        failures = []
         counts = {True: sum(c.hidden for c in cell.checks), False: sum(not c.hidden for c in cell.checks)}
         numbers = {True: 0, False: 0}
         for check in cell.checks:
             numbers[check.hidden] += 1
             label = f"{'hidden' if check.hidden else 'visible'} check {numbers[check.hidden]} of {counts[check.hidden]}"
-            values = logged.get(check.check_id, [])
+            entries = logged.get(check.check_id, [])
+            values = [value for value in entries if not isinstance(value, Raised)]
+            errors = [value for value in entries if isinstance(value, Raised)]
             problem = None
-            if not values:
-                problem = "not reached: the cell stopped before it" if stopped else \
-                    "stopped with an error (your function raised, or the cell stopped here)"
-                stopped = True
+            if errors:
+                problem = f"your code raised {errors[0]}"
+            elif not values:
+                problem = "not reached: the cell stopped before it"
             else:
                 for value in values:
                     problem = explain(value, check.expected, check.tolerance)

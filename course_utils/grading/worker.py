@@ -27,6 +27,9 @@ from course_utils.grading.nbgrader_course import nbgrader_api, open_gradebook, r
 #: Longest text kept of one output in autograded notebooks and feedback (a cell printing
 #: 50 MB must not make the feedback unreadable).
 MAX_OUTPUT_CHARS = 20_000
+#: Added to the feedback page: long lines of the grader's messages wrap inside their box.
+WRAP_LINES_CSS = ("<style>div.output_area pre, div.output_subarea pre, div.output_text pre, div.input_area pre "
+                  "{white-space: pre-wrap; overflow-wrap: anywhere;}</style>")
 _SLOT: Path | None = None
 _LIMITS: sandbox.Limits | None = None
 
@@ -148,7 +151,7 @@ def _verdict_lines(verdict: trusted.Verdict, test: trusted.TestCell, errors: lis
     if verdict.failures and error is not None and error.get("ename") == "NotImplementedError":
         return lines + ["  Not attempted yet: the answer cell still raises NotImplementedError()."]
     lines += [f"  - {failure}" for failure in verdict.failures]
-    if verdict.failures and error is not None:
+    if verdict.failures and error is not None and error.get("ename") != "CheckFailed":  # failures say it
         message = str(error.get("evalue") or "").strip()
         lines.append(f"  The cell stopped with {error.get('ename')}" + (f": {message[:300]}" if message else "."))
     return lines
@@ -275,7 +278,7 @@ def grade_submission(job: dict) -> dict:
         "sandbox": _LIMITS is not None,
         "report": report,
         "autograded": nbformat.writes(autograded),
-        "feedback": feedback_path.read_text(encoding="utf-8"),
+        "feedback": feedback_path.read_text(encoding="utf-8").replace("</head>", WRAP_LINES_CSS + "</head>", 1),
     }
 
 
