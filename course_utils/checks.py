@@ -10,9 +10,9 @@ silent there); when every check of a cell passed, one line on stdout says so
 sentence: what was expected, what their code returned, and the hint.
 
 >>> check(2 + 2, 4, "add them")                       # right: silent
->>> check([1, 2], [1, 3], "look at the last one")
+>>> check([1, 2], [1, 3], "look at the last one")  # doctest: +ELLIPSIS
 Traceback (most recent call last):
-AssertionError: Not yet: expected [1, 3], got [1, 2]: they first differ at [1]. Hint: look at the last one
+course_utils.checks.CheckFailed: Not yet: expected [1, 3], got [1, 2]: they first differ ... Hint: look at the last one
 
 The instructor's ``grade`` command does not trust this function, nor anything
 else in the student's kernel. It runs the test cells with the expected values
@@ -31,7 +31,7 @@ import os
 import re
 from collections.abc import Mapping
 
-__all__ = ["LOG_VARIABLE", "TOLERANCE", "check", "compare", "explain", "plain"]
+__all__ = ["LOG_VARIABLE", "TOLERANCE", "CheckFailed", "check", "compare", "explain", "plain"]
 
 #: Environment variable naming the file a grading run collects checked values in.
 LOG_VARIABLE = "COURSE_CHECK_LOG"

@@ -16,7 +16,7 @@ the number of rows ``model.query_embed(text)`` yields, and label ``i`` names row
 
 from __future__ import annotations
 
-__all__ = ["DOCUMENT_MARKER", "QUERY_MARKER", "token_ids", "token_labels"]
+__all__ = ["DOCUMENT_MARKER", "QUERY_MARKER", "token_ids", "token_labels", "tokenizer_tokens"]
 
 QUERY_MARKER = "[Q]"
 DOCUMENT_MARKER = "[D]"

@@ -50,7 +50,8 @@ KEEP_GOING_PRELUDE = (
     "    log = os.environ.get({variable!r})\n"
     "    if log and type(error).__name__ != 'CheckFailed':\n"
     "        with open(log, 'a', encoding='utf-8') as file:\n"
-    "            file.write(json.dumps({{'check': check_id, 'error': f'{{type(error).__name__}}: {{error}}'[:300]}}) + '\\n')")
+    "            text = f'{{type(error).__name__}}: {{error}}'[:300]\n"
+    "            file.write(json.dumps({{'check': check_id, 'error': text}}) + '\\n')")
 #: Replaces one check statement: it runs, and a failure is kept for the end of the cell.
 KEEP_GOING = "try:\n    {check}\nexcept Exception as _course_error:\n    _course_failed({check_id!r}, _course_error)"
 #: Ends grading versions of test cells: the first failure, raised again.
