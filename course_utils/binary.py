@@ -19,8 +19,8 @@ Bad input raises ``TypeError`` (not numbers, not a ``PackedCorpus``) or ``ValueE
 shape, NaN or infinity, ``k`` or ``oversampling`` out of range), naming the argument.
 
 Speed, measured (``python -m benchmarks.binary_scorer``, README): in plain numpy, XOR and popcount
-take about as long as the float32 matrix products of ``score_corpus`` (0.7x its time in one run on
-the course's busy 2-core test machine): numpy has no fused XOR-popcount kernel, so every step is a pass
+took about 0.7x the time of the float32 matrix products of ``score_corpus`` (two runs on the
+course's busy 2-core test machine): numpy has no fused XOR-popcount kernel, so every step is a pass
 over memory. The 32x memory saving is real; the speed of binary search belongs to engines such as
 Qdrant, whose compiled loops compare 128 bits in a few instructions.
 """
