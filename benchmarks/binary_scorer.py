@@ -1,0 +1,166 @@
+"""Binary MaxSim with rescoring: memory, recall and time, against float32 and against Qdrant Edge. One run.
+
+    .venv/bin/python -m benchmarks.binary_scorer                 # 10,000 passages, 1.1 million token vectors
+    .venv/bin/python -m benchmarks.binary_scorer --documents 2000 --queries 8
+
+The corpus is the corpus-scorer benchmark's (``benchmarks.corpus_scorer``): 10,000 passages of 20 to 200
+random unit-length 128-d float32 token vectors. Two kinds of 32-token queries:
+
+- *random* queries (the corpus-scorer benchmark's): they match nothing in particular, so the exact top 10
+  are near-ties of background scores, which no approximation can be expected to order;
+- *planted* queries, closer to a real query: 10 passages of the corpus are chosen, and each query token is
+  the normalised sum of a token of two of them (round robin, so each of the 10 gets 6 or 7 tokens) plus a
+  little noise. Those passages score clearly higher; the tail of the exact top 10 may still be background.
+
+It reports, in one run:
+
+1. memory of ``BinaryCorpus`` against the float32 ``PackedCorpus`` (target: at least 24x less), and the peak
+   extra memory while scoring;
+2. recall@10 of ``BinaryCorpus.search`` (binary top ``10 x oversampling``, exact rescoring) against exact
+   MaxSim, for oversampling 1, 2, 4 and 8, for both kinds of query (target: at least 0.95 at 4, planted);
+3. time per query: binary scores alone, binary search with rescoring x4, and float32 ``score_corpus``;
+4. Qdrant Edge on the same passages: exact float32 search against binary quantization with rescoring
+   (oversampling 4): time per query and recall@10 against exact MaxSim, beside the course's scorer.
+
+Each target line says met or NOT met. The exit status is 1 if binary scores disagree with a direct
+computation or with Qdrant Edge's binary scores (timings and recall never fail the command).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+import numpy as np
+
+from benchmarks.corpus_scorer import Report, milliseconds, peak_extra_bytes, random_queries, timings, verdict
+from course_utils.binary import BinaryCorpus
+from course_utils.data import random_token_vectors
+from course_utils.edge_quantization import QuantizedEdgeIndex
+from course_utils.maxsim import PackedCorpus, score_corpus, top_k
+
+K = 10
+OVERSAMPLINGS = (1, 2, 4, 8)
+MIN_MEMORY_RATIO = 24.0
+MIN_RECALL_AT_4 = 0.95
+
+
+def planted_queries(corpus: PackedCorpus, n: int, seed: int = 5, tokens: int = 32, sources: int = 10,
+                    noise: float = 0.3) -> list[np.ndarray]:
+    """``n`` float32 ``(tokens, dim)`` queries built from ``sources`` passages each (see the module docstring)."""
+    rng = np.random.default_rng(seed)
+    queries = []
+    for _ in range(n):
+        chosen = rng.choice(len(corpus), size=min(sources, len(corpus)), replace=False)
+        rows = np.zeros((tokens, corpus.dim), dtype=np.float32)
+        for t in range(tokens):
+            for source in {chosen[t % len(chosen)], chosen[(t + 3) % len(chosen)]}:
+                document = corpus.document(int(source))
+                rows[t] += document[rng.integers(len(document))]
+        rows /= np.linalg.norm(rows, axis=1, keepdims=True)
+        rows += noise * rng.standard_normal(rows.shape, dtype=np.float32) / np.sqrt(corpus.dim)
+        queries.append(rows / np.linalg.norm(rows, axis=1, keepdims=True))
+    return queries
+
+
+def recall(found: Sequence[int], exact: Sequence[int]) -> float:
+    """Share of ``exact`` (the exact top k) that ``found`` contains: ``|found ∩ exact| / |exact|``."""
+    exact = set(int(i) for i in exact)
+    return len(exact & set(int(i) for i in found)) / len(exact)
+
+
+def direct_binary_maxsim(query: np.ndarray, document: np.ndarray) -> int:
+    """Binary MaxSim the obvious way: the dot products of the ±1 sign vectors."""
+    return int((np.where(query > 0, 1, -1) @ np.where(document > 0, 1, -1).T).max(axis=1).sum())
+
+
+def recall_table(binary: BinaryCorpus, corpus: PackedCorpus, queries: list[np.ndarray], k: int = K
+                 ) -> dict[int, float]:
+    """``{oversampling: mean recall@k of binary.search against the exact top k}``."""
+    exact = [top_k(score_corpus(q, corpus), k) for q in queries]
+    return {o: float(np.mean([recall(binary.search(q, k, oversampling=o)[0], e) for q, e in zip(queries, exact)]))
+            for o in OVERSAMPLINGS}
+
+
+def edge_side(documents, corpus: PackedCorpus, queries: list[np.ndarray], repeat: int, report: Report) -> None:
+    """Qdrant Edge: exact float32 against binary quantization + rescoring x4, time and recall@10."""
+    exact = [top_k(score_corpus(q, corpus), K) for q in queries]
+    for name, quantization, params in (("Qdrant Edge, float32 exact", None, {"exact": True}),
+                                       ("Qdrant Edge, binary + rescoring x4", "binary",
+                                        {"rescore": True, "oversampling": 4.0})):
+        with QuantizedEdgeIndex(documents, quantization) as index:
+            if quantization == "binary":
+                engine = index.scores(queries[0], rescore=False)
+                ours = BinaryCorpus.from_corpus(corpus).scores(queries[0]).astype(np.float32)
+                if not np.array_equal(engine, ours):
+                    gap = np.abs(engine - ours).max()
+                    report.problems.append(f"Edge binary scores differ from ours by up to {gap}")
+            found = [index.search(q, K, **params)[0] for q in queries]
+            def search_all(params=params):
+                return [index.search(q, K, **params) for q in queries]
+
+            seconds = timings(search_all, repeat) / len(queries)
+        report.say(f"{name:<44}{milliseconds(seconds)} per query, recall@10 "
+                   f"{np.mean([recall(f, e) for f, e in zip(found, exact)]):.3f}")
+
+
+def run(n_documents: int = 10_000, n_queries: int = 16, repeat: int = 5, seed: int = 0, edge: bool = True) -> Report:
+    """Measure everything described in the module docstring and print it."""
+    report = Report()
+    documents = random_token_vectors(n_documents, seed=seed)
+    corpus = PackedCorpus.from_documents(documents)
+    binary = BinaryCorpus.from_corpus(corpus)
+    kinds = {"random": random_queries(n_queries, seed=seed + 1), "planted": planted_queries(corpus, n_queries)}
+    report.say(f"corpus: {corpus!r}; {n_queries} queries of each kind; best of {repeat} runs (median)")
+
+    query = kinds["planted"][0]
+    direct = np.array([direct_binary_maxsim(query, corpus.document(k)) for k in range(min(len(corpus), 500))])
+    if not np.array_equal(direct, binary.scores(query)[:len(direct)]):
+        report.problems.append("BinaryCorpus.scores differs from the direct ±1 computation")
+
+    ratio = corpus.nbytes / binary.nbytes
+    extra = peak_extra_bytes(lambda: binary.scores(query))
+    report.say(f"memory: float32 {corpus.nbytes / 2**20:.1f} MiB, binary {binary.nbytes / 2**20:.2f} MiB: "
+               f"{ratio:.1f}x less; >= {MIN_MEMORY_RATIO:g}x: {verdict(ratio >= MIN_MEMORY_RATIO)}")
+    report.say(f"peak extra memory while scoring one query (tracemalloc, result included): {extra / 2**20:.1f} MiB")
+
+    report.say()
+    report.say(f"recall@{K} of binary search + exact rescoring against exact MaxSim:")
+    report.say(f"{'oversampling':<14}" + "".join(f"{o:>8}" for o in OVERSAMPLINGS))
+    for kind, queries in kinds.items():
+        table = recall_table(binary, corpus, queries)
+        target = f"   at 4 >= {MIN_RECALL_AT_4}: {verdict(table[4] >= MIN_RECALL_AT_4)}" if kind == "planted" else ""
+        report.say(f"{kind + ' queries':<14}" + "".join(f"{table[o]:8.3f}" for o in OVERSAMPLINGS) + target)
+
+    report.say()
+    t_binary = timings(lambda: binary.scores(query), repeat)
+    t_search = timings(lambda: binary.search(query, K, oversampling=4), repeat)
+    t_float = timings(lambda: score_corpus(query, corpus), repeat)
+    report.say(f"{'float32 score_corpus (exact)':<44}{milliseconds(t_float)}")
+    report.say(f"{'binary scores alone (XOR + popcount, numpy)':<44}{milliseconds(t_binary)}  "
+               f"{t_binary.min() / t_float.min():.2f}x the float32 time")
+    report.say(f"{'binary search + rescoring x4':<44}{milliseconds(t_search)}  "
+               f"{t_search.min() / t_float.min():.2f}x the float32 time")
+    if edge:
+        report.say()
+        edge_side(documents, corpus, kinds["planted"], repeat, report)
+    for problem in report.problems:
+        report.say(f"DISAGREEMENT: {problem}")
+    return report
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.binary_scorer", description=__doc__.split("\n")[0])
+    parser.add_argument("--documents", type=int, default=10_000, help="passages in the corpus (default 10,000)")
+    parser.add_argument("--queries", type=int, default=16, help="queries of each kind (default 16)")
+    parser.add_argument("--repeat", type=int, default=5, help="timed runs of each measurement; the best is reported")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--no-edge", action="store_true", help="skip the Qdrant Edge comparison")
+    args = parser.parse_args(argv)
+    report = run(args.documents, args.queries, args.repeat, args.seed, edge=not args.no_edge)
+    return 1 if report.problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
