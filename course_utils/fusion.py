@@ -83,6 +83,18 @@ def rrf(rankings: Sequence[Sequence], k: float = PAPER_K, weights: Sequence[floa
     return fused if limit is None else fused[:limit]
 
 
-def qdrant_k(paper_k: float) -> float:
-    """Qdrant's ``Rrf(k=...)`` that gives the same fusion as the paper's ``paper_k``: ``paper_k + 1``."""
-    return _check_k(paper_k, "paper_k") + 1
+def qdrant_k(paper_k: int) -> int:
+    """Qdrant's ``Rrf(k=...)`` that gives the same fusion as the paper's ``paper_k``: ``paper_k + 1``.
+
+    Qdrant's ``k`` is a whole number, so ``paper_k`` must be one too (an int, or a float such as 60.0)::
+
+        >>> qdrant_k(60)
+        61
+
+    Raises:
+        TypeError: if ``paper_k`` is not a number; ValueError: if it is negative or not whole.
+    """
+    value = _check_k(paper_k, "paper_k")
+    if not value.is_integer():
+        raise ValueError(f"paper_k must be a whole number (Qdrant's k is an int), got {paper_k!r}")
+    return int(value) + 1

@@ -46,11 +46,11 @@ def show_patch_grid(image, layout: PageLayout, *, title: str | None = None):
     return fig, axes
 
 
-def _draw_box(ax, box, colour: str, style: str = "-") -> None:
+def _draw_box(ax, box, colour: str, style: str = "-", width: float = 1.8) -> None:
     from matplotlib.patches import Rectangle
 
     x0, y0, x1, y1 = box
-    ax.add_patch(Rectangle((x0, y0), x1 - x0, y1 - y0, fill=False, edgecolor=colour, lw=1.8, linestyle=style))
+    ax.add_patch(Rectangle((x0, y0), x1 - x0, y1 - y0, fill=False, edgecolor=colour, lw=width, linestyle=style))
 
 
 def token_heatmaps(image, query_vectors, page_vectors, layout: PageLayout, labels: Sequence[str],
@@ -60,7 +60,8 @@ def token_heatmaps(image, query_vectors, page_vectors, layout: PageLayout, label
 
     Panel ``i`` shows query row ``rows[i]`` and is titled ``labels[rows[i]]``: the labels must
     line up with the query's vectors (use ``course_utils.page_vectors.query_labels``). The patch
-    that token matches best (its MaxSim choice among the local patches) gets a white box; the
+    that token matches best (its MaxSim choice among the local patches) gets a thick cyan outline
+    (no fill, so the text under it stays readable, and cyan is not a colour of the map); the
     judged answer box, if given, a dashed red one.
 
     Args:
@@ -101,7 +102,7 @@ def token_heatmaps(image, query_vectors, page_vectors, layout: PageLayout, label
         scale = (low, high) if shared_scale else (float(np.nanmin(grid)), float(np.nanmax(grid)))
         shown = ax.imshow(grid, extent=(0, width, height, 0), cmap="magma", alpha=0.6, vmin=scale[0], vmax=scale[1],
                           interpolation="nearest")
-        _draw_box(ax, patch_box(*np.unravel_index(np.nanargmax(grid), grid.shape), layout), "white")
+        _draw_box(ax, patch_box(*np.unravel_index(np.nanargmax(grid), grid.shape), layout), "cyan", width=3.0)
         if judged_box is not None:
             _draw_box(ax, judged_box, "red", "--")
         ax.set_title(f"row {row}: {labels[row]!r}" + ("" if shared_scale else f"  ({scale[0]:.2f} to {scale[1]:.2f})"),

@@ -54,7 +54,8 @@ def test_rrf_by_hand():
     assert fused[0][1] == pytest.approx(1 / 61 + 1 / 62) and fused[2][1] == pytest.approx(1 / 63)
     assert rrf([["x"], ["y", "x"]], k=0, weights=[2.0, 1.0], limit=1) == [("x", pytest.approx(2.5))]
     assert rrf([[], ["p"]], k=1) == [("p", 0.5)]
-    assert qdrant_k(60) == 61
+    assert qdrant_k(60) == 61 and type(qdrant_k(60)) is int  # Qdrant's Rrf(k=...) takes an int
+    assert qdrant_k(0.0) == 1 and type(qdrant_k(0.0)) is int
 
 
 @pytest.mark.parametrize("call, error, words", [
@@ -63,6 +64,8 @@ def test_rrf_by_hand():
     (lambda: rrf([["a", "a"]], k=60), ValueError, "rankings[0]"),
     (lambda: rrf([["a"]], k=-1), ValueError, "k"),
     (lambda: rrf([["a"]], k="60"), TypeError, "k"),
+    (lambda: qdrant_k(60.5), ValueError, "paper_k"),
+    (lambda: qdrant_k(-1), ValueError, "paper_k"),
     (lambda: rrf([["a"]], weights=[1, 2]), ValueError, "weights"),
     (lambda: rrf([["a"]], limit=0), ValueError, "limit"),
 ])
