@@ -16,8 +16,10 @@ import csv
 import hashlib
 import json
 import os
+import shutil
 import socket
 import sysconfig
+import tempfile
 import threading
 from pathlib import Path
 
@@ -175,8 +177,9 @@ print('STARTED')
 """)
 
 
-def processes_left() -> list[str]:
-    """Command lines of running processes that an attack started (its marker), or a sandbox user's."""
+def processes_left(scratch: Path) -> list[str]:
+    """Command lines of running processes that an attack started (its marker), or a sandbox user's
+    kernel of this grading (its files are in ``scratch``; other tests may grade at the same time)."""
     left = []
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
@@ -186,7 +189,7 @@ def processes_left() -> list[str]:
             uid = entry.stat().st_uid
         except OSError:
             continue
-        if MARKER in line or uid >= sandbox.UID_BASE:
+        if MARKER in line or (uid >= sandbox.UID_BASE and str(scratch) in line):
             left.append(f"{entry.name} (uid {uid}): {line}")
     return left
 
@@ -218,13 +221,17 @@ def graded(tmp_path_factory):
     gs.submissions_folder(submissions, students, LESSON)
     before = {name: _sha(path) for name, path in targets.items()}
     home_secret.write_text("the instructor's secret")
+    scratch = Path(tempfile.mkdtemp(prefix="sbx-", dir="/tmp"))  # short: the kernels' sockets stay inside
+    tempfile.tempdir, previous = str(scratch), tempfile.tempdir  # where grade makes its scratch folder
     try:
         outcome = command.grade(course, LESSON, submissions, jobs=2, timeout=TIMEOUT, echo=lambda *a: None,
                                 sandbox_limits=LIMITS)
         after = {name: _sha(path) for name, path in targets.items()}
-        left = processes_left()
+        left = processes_left(scratch)
         yield course, outcome, listener, before, after, left, targets
     finally:
+        tempfile.tempdir = previous
+        shutil.rmtree(scratch, ignore_errors=True)
         listener.close()
         home_secret.unlink(missing_ok=True)
         for name, path in targets.items():

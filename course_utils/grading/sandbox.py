@@ -217,13 +217,27 @@ def _give(paths: list[Path], uid: int | None) -> None:
                 path.chmod(0o755)  # bwrap, which keeps no right to read others' files, must enter it too
 
 
+#: A Unix socket's path holds at most 107 bytes; the kernel's ZMQ endpoints are ``<private>/zmq-<n>``.
+_SOCKET_PATH_ROOM = 100
+
+
+def _private_folder(scratch: Path) -> Path:
+    """A new private folder for one kernel's connection file and sockets: in ``scratch``, or in the
+    system's temporary folder when a socket path in ``scratch`` would be too long (a deep TMPDIR)."""
+    folder = Path(tempfile.mkdtemp(prefix="kernel-", dir=scratch))
+    if len(str(folder / "zmq-00")) <= _SOCKET_PATH_ROOM:
+        return folder
+    folder.rmdir()
+    return Path(tempfile.mkdtemp(prefix="course-kernel-", dir="/tmp"))
+
+
 class SandboxedKernelManager(AsyncKernelManager):
     """A kernel manager whose kernels run in the sandbox of :func:`activate` (plain when none is active)."""
 
     def __init__(self, **kwargs):
         private = None
         if _ACTIVE is not None:
-            private = Path(tempfile.mkdtemp(prefix="kernel-", dir=_ACTIVE["scratch"]))
+            private = _private_folder(_ACTIVE["scratch"])
             kwargs.update(transport="ipc", ip=str(private / "zmq"), connection_file=str(private / "kernel.json"))
         super().__init__(**kwargs)
         self._private = private
