@@ -18,9 +18,8 @@ import pytest
 
 from course_utils.grading import command
 from course_utils.grading import notebooks as nb
-from tests.grading import support as gs
-
-LESSON, TIMEOUT, new_course = gs.ATTACK_LESSON, gs.TIMEOUT, gs.attack_course
+from tests import grading_support as gs
+from tests.test_grade_command import LESSON, TIMEOUT, new_course
 
 
 def bb(user: str, stamp: str, file: str = f"{LESSON}.ipynb") -> str:
