@@ -214,8 +214,7 @@ def _choose(result: Collected, candidates: list[_Candidate], lesson: str) -> Non
         for other in options:
             if other is chosen:
                 continue
-            older = (other.attempt or oldest) < (chosen.attempt or oldest)
-            graded = f"the one named {lesson}.ipynb" if named else "the newest"
-            why = ("is an older attempt (the newest was graded)" if older
-                   else f"is another notebook of {student} ({graded} was graded)")
+            why = ("is an older attempt (the newest was graded)" if (other.attempt or oldest) < (chosen.attempt or oldest)
+                   else f"is another notebook of {student} (" + (f"the one named {lesson}.ipynb" if named
+                                                                 else "the newest") + " was graded)")
             result.skipped.append((result.display(other.path), why))
