@@ -42,7 +42,8 @@ def test_flat_lms_folder_with_unreadable_files(tmp_path):
     folder.mkdir()
     nb.write(gs.solved_notebook(reference, LESSON), folder / lms_name("ann", "2026-01-05-10-00-00"))
     nb.write(gs.student_notebook(reference, LESSON), folder / lms_name("ann", "2026-01-04-10-00-00"))  # older
-    nb.write(gs.solved_notebook(reference, LESSON, wrong={"ex1-answer"}), folder / lms_name("ben", "2026-01-05-11-00-00"))
+    nb.write(gs.solved_notebook(reference, LESSON, wrong={"ex1-answer"}),
+             folder / lms_name("ben", "2026-01-05-11-00-00"))
     (folder / lms_name("cat", "2026-01-05-12-00-00")).write_text("{not json")
     other = next(lesson for lesson in gs.lessons() if lesson != LESSON)
     nb.write(gs.student_notebook(reference, other), folder / lms_name("dan", "2026-01-05-13-00-00"))
