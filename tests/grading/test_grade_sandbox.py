@@ -26,8 +26,9 @@ import pytest
 
 from course_utils.grading import cli, command, sandbox
 from course_utils.grading import notebooks as nb
-from tests import grading_support as gs
-from tests.test_grade_command import LESSON, TIMEOUT, feedback_text, new_course
+from tests.grading import support as gs
+
+LESSON, TIMEOUT, feedback_text, new_course = gs.ATTACK_LESSON, gs.TIMEOUT, gs.feedback_text, gs.attack_course
 
 REQUIRE_ENV = "COURSE_REQUIRE_SANDBOX"
 LIMITS = sandbox.Limits(processes=64, file_size=128 * 2**20)  # default memory (4 GiB)

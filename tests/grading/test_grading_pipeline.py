@@ -12,7 +12,7 @@ import json
 import pytest
 
 from course_utils.grading import notebooks as nb
-from tests import grading_support as gs
+from tests.grading import support as gs
 
 LESSONS = gs.lessons()
 
