@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import sys
 import tempfile
 import time
@@ -28,7 +27,7 @@ LESSON = "01-late-interaction-basics"
 
 def make_class(course_for_reference: Path, folder: Path, count: int) -> dict[str, float]:
     """Write ``count`` submissions into ``folder``; return {student: expected score}."""
-    from tests import grading_support as gs
+    from tests.grading import support as gs
 
     mixes = [(set(), 10.0), ({"ex2-answer", "ex4-answer"}, 6.0), ({"ex1-answer"}, 7.0), (None, 0.0)]
     expected = {}
@@ -40,13 +39,6 @@ def make_class(course_for_reference: Path, folder: Path, count: int) -> dict[str
         gs.submissions_folder(folder, {student: notebook}, LESSON)
         expected[student] = score
     return expected
-
-
-def new_course(root: Path, source_root: Path) -> Path:
-    root.mkdir(parents=True)
-    shutil.copy(source_root / "nbgrader_config.py", root)
-    shutil.copytree(source_root / "solutions" / LESSON, root / "solutions" / LESSON)
-    return root
 
 
 def timed_grade(course: Path, folder: Path, jobs: int, sandboxed: bool = True) -> tuple[float, float]:
@@ -80,20 +72,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 2)
     parser.add_argument("--no-serial", action="store_true", help="leave out the serial run (sandbox cost only)")
     args = parser.parse_args(argv)
-    from tests import grading_support as gs
+    from tests.grading import support as gs
 
-    root = Path(__file__).resolve().parent.parent
     with tempfile.TemporaryDirectory(prefix="grading-benchmark-") as scratch:
         scratch = Path(scratch)
         reference = gs.make_course(scratch / "reference", [LESSON])
         expected = make_class(reference, scratch / "submissions", args.submissions)
-        parallel_course = new_course(scratch / "parallel", root)
-        unsandboxed_course = new_course(scratch / "unsandboxed", root)
+        parallel_course = gs.new_course(scratch / "parallel", [LESSON])
+        unsandboxed_course = gs.new_course(scratch / "unsandboxed", [LESSON])
         parallel, parallel_store = timed_grade(parallel_course, scratch / "submissions", args.jobs)
         unsandboxed, _ = timed_grade(unsandboxed_course, scratch / "submissions", args.jobs, sandboxed=False)
         scores = [gs.gradebook_scores(parallel_course, LESSON), gs.gradebook_scores(unsandboxed_course, LESSON)]
         if not args.no_serial:
-            serial_course = new_course(scratch / "serial", root)
+            serial_course = gs.new_course(scratch / "serial", [LESSON])
             serial, serial_store = timed_grade(serial_course, scratch / "submissions", 1)
             scores.append(gs.gradebook_scores(serial_course, LESSON))
     agree = all(found == expected for found in scores)

@@ -28,7 +28,7 @@ def _doctor(args: argparse.Namespace) -> int:
 
 
 def _grade(args: argparse.Namespace) -> int:
-    from course_utils.grading.command import run_command
+    from course_utils.grading.cli import run_command
 
     return run_command(args)
 

@@ -214,7 +214,8 @@ def _choose(result: Collected, candidates: list[_Candidate], lesson: str) -> Non
         for other in options:
             if other is chosen:
                 continue
-            why = ("is an older attempt (the newest was graded)" if (other.attempt or oldest) < (chosen.attempt or oldest)
-                   else f"is another notebook of {student} (" + (f"the one named {lesson}.ipynb" if named
-                                                                 else "the newest") + " was graded)")
+            older = (other.attempt or oldest) < (chosen.attempt or oldest)
+            graded = f"the one named {lesson}.ipynb" if named else "the newest"
+            why = ("is an older attempt (the newest was graded)" if older
+                   else f"is another notebook of {student} ({graded} was graded)")
             result.skipped.append((result.display(other.path), why))

@@ -128,7 +128,7 @@ def prepare(course: Path, lesson: str, timeout: int) -> GradingSetup:
             if (course / "solutions").is_dir() else []
         raise ValueError(f"no lesson {lesson!r} in {course / 'solutions'} (lessons: {', '.join(known) or 'none'})")
     source = nb.read(source_path)
-    cells = trusted.test_cells(source)
+    cells = trusted.parse_test_cells(source)
     scratch = Path(tempfile.mkdtemp(prefix="course-grading-"))
     release = register_and_release(course, lesson, scratch / "release")
     template = scratch / "template"

@@ -6,9 +6,16 @@ import re
 from pathlib import Path
 
 import nbformat
+from nbgrader.utils import is_grade, is_locked, is_solution
+
+__all__ = ["HIDDEN_BEGIN", "HIDDEN_END", "answer_cells", "hidden_test_lines", "is_grade", "is_locked",
+           "is_solution", "nbgrader_info", "points", "read", "solution_code", "test_cells", "without_hidden_tests",
+           "write", "write_string", "write_text_atomically"]
 
 _SOLUTION = re.compile(r"^[ \t]*### BEGIN SOLUTION[ \t]*\n(.*?)^[ \t]*### END SOLUTION[ \t]*\n?", re.M | re.S)
-_HIDDEN = re.compile(r"^[ \t]*### BEGIN HIDDEN TESTS[ \t]*\n.*?^[ \t]*### END HIDDEN TESTS[ \t]*\n?", re.M | re.S)
+#: The lines around the hidden checks of a test cell (nbgrader's markers).
+HIDDEN_BEGIN = "### BEGIN HIDDEN TESTS"
+HIDDEN_END = "### END HIDDEN TESTS"
 
 
 def read(path: str | Path):
@@ -43,14 +50,13 @@ def nbgrader_info(cell) -> dict:
 
 def answer_cells(notebook) -> dict[str, object]:
     """{grade_id: cell} of the cells a student writes code in (nbgrader "solution" code cells)."""
-    return {nbgrader_info(c)["grade_id"]: c for c in notebook.cells
-            if c.cell_type == "code" and nbgrader_info(c).get("solution")}
+    return {nbgrader_info(c)["grade_id"]: c for c in notebook.cells if c.cell_type == "code" and is_solution(c)}
 
 
 def test_cells(notebook) -> dict[str, object]:
-    """{grade_id: cell} of the autograder test cells, in notebook order."""
+    """{grade_id: cell} of the autograder test cells (notebook cells), in notebook order."""
     return {nbgrader_info(c)["grade_id"]: c for c in notebook.cells
-            if c.cell_type == "code" and nbgrader_info(c).get("grade") and not nbgrader_info(c).get("solution")}
+            if c.cell_type == "code" and is_grade(c) and not is_solution(c)}
 
 
 def points(notebook) -> dict[str, float]:
@@ -63,6 +69,27 @@ def solution_code(source: str) -> str:
     return _SOLUTION.sub(lambda m: m.group(1), source)
 
 
+def hidden_test_lines(source: str) -> dict[int, bool]:
+    """{1-based line number: True for a marker line, False for a hidden check} of each hidden block of a test cell.
+
+    A block runs from a ``### BEGIN HIDDEN TESTS`` line to its ``### END HIDDEN TESTS`` line
+    (or to the end of the cell when the end marker is missing).
+
+    >>> hidden_test_lines("a\\n### BEGIN HIDDEN TESTS\\nb\\n### END HIDDEN TESTS\\nc")
+    {2: True, 3: False, 4: True}
+    """
+    hidden, inside = {}, False
+    for number, line in enumerate(source.splitlines(), 1):
+        if line.strip() == HIDDEN_BEGIN:
+            inside, hidden[number] = True, True
+        elif line.strip() == HIDDEN_END and inside:
+            inside, hidden[number] = False, True
+        elif inside:
+            hidden[number] = False
+    return hidden
+
+
 def without_hidden_tests(source: str) -> str:
-    """A test cell as students see it: the hidden block removed."""
-    return _HIDDEN.sub("", source)
+    """A test cell as students see it: the hidden blocks removed, their marker lines too."""
+    hidden = hidden_test_lines(source)
+    return "".join(line for number, line in enumerate(source.splitlines(keepends=True), 1) if number not in hidden)

@@ -87,7 +87,7 @@ def sanitize(notebook, release, lesson: str) -> Sanitized:
         UnreadableSubmission: none of the lesson's graded cells is in the notebook.
     """
     expected = {nb.nbgrader_info(c)["grade_id"]: c for c in release.cells if nb.nbgrader_info(c).get("grade_id")}
-    read_only = {c.source for c in release.cells if nb.nbgrader_info(c).get("locked")}
+    read_only = {c.source for c in release.cells if nb.is_locked(c)}
     if not set(_graded_ids(notebook)) & set(expected) or not any(c.source in read_only for c in notebook.cells):
         raise UnreadableSubmission(f"has none of the exercises of {lesson} (is it another lesson's notebook?)")
     result = Sanitized(notebook)
@@ -116,13 +116,13 @@ def sanitize(notebook, release, lesson: str) -> Sanitized:
             else:
                 cell.pop("outputs", None)
                 cell.pop("execution_count", None)
-        if nb.nbgrader_info(original).get("locked") and cell.source != original.source:
+        if nb.is_locked(original) and cell.source != original.source:
             result.findings.append(f"The read-only {kind} {grade_id!r} was edited: the original was used.")
     for grade_id, original in expected.items():
         if grade_id not in seen:
             result.findings.append(f"The {_kind(nb.nbgrader_info(original))} {grade_id!r} was deleted: "
                                    "it was put back" + (" (empty, so its exercise scores 0)."
-                                                        if nb.nbgrader_info(original).get("solution") else "."))
+                                                        if nb.is_solution(original) else "."))
     student_code = "\n".join(c.source for c in notebook.cells
                              if c.cell_type == "code" and not nb.nbgrader_info(c).get("locked"))
     result.tampering = [why for pattern, why in TAMPERING.items() if re.search(pattern, student_code)]

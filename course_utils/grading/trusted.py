@@ -57,8 +57,6 @@ KEEP_GOING = "try:\n    {check}\nexcept Exception as _course_error:\n    _course
 #: Ends grading versions of test cells: the first failure, raised again.
 KEEP_GOING_END = "if _course_failures:\n    raise _course_failures[0]"
 
-HIDDEN_BEGIN = "### BEGIN HIDDEN TESTS"
-HIDDEN_END = "### END HIDDEN TESTS"
 
 
 @dataclass(frozen=True)
@@ -93,19 +91,6 @@ class TestCell:
         return f"{self.title} ({self.test_id})" if self.title else self.test_id
 
 
-def _hidden_lines(source: str) -> set[int]:
-    """1-based line numbers inside the hidden block of a test cell."""
-    hidden, inside = set(), False
-    for number, line in enumerate(source.splitlines(), 1):
-        if line.strip() == HIDDEN_BEGIN:
-            inside = True
-        elif line.strip() == HIDDEN_END:
-            inside = False
-        elif inside:
-            hidden.add(number)
-    return hidden
-
-
 def _check_calls(source: str):
     """(statement, call) for every top-level ``check(...)`` statement of ``source``."""
     for statement in ast.parse(source).body:
@@ -121,7 +106,7 @@ def parse_test_cell(test_id: str, source: str, points: float = 0.0) -> TestCell:
     Raises:
         ValueError: a check whose expected value is not a literal, or whose hint is not a string.
     """
-    hidden = _hidden_lines(source)
+    hidden = {number for number, marker in nb.hidden_test_lines(source).items() if not marker}
     cell = TestCell(test_id, points)
     for index, (statement, call) in enumerate(_check_calls(source)):
         keywords = {k.arg: k.value for k in call.keywords}
@@ -179,14 +164,13 @@ def _exercise_titles(notebook) -> dict[str, str]:
             if heading.startswith("#") and "Exercise" in heading:
                 current = re.sub(r"\s*\(\d+(\.\d+)? points?\)", "", heading.lstrip("#").replace("\u270f\ufe0f", ""))
                 current = " ".join(current.split())
-        info = nb.nbgrader_info(cell)
-        if info.get("grade") and not info.get("solution"):
-            titles[info["grade_id"]] = current
+        if nb.is_grade(cell) and not nb.is_solution(cell):
+            titles[nb.nbgrader_info(cell)["grade_id"]] = current
     return titles
 
 
-def test_cells(source_notebook) -> dict[str, TestCell]:
-    """{test grade_id: TestCell} of an instructor's source notebook."""
+def parse_test_cells(source_notebook) -> dict[str, TestCell]:
+    """{test grade_id: TestCell (its checks)} of an instructor's source notebook."""
     points = nb.points(source_notebook)
     titles = _exercise_titles(source_notebook)
     cells = {}

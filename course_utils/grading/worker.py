@@ -9,10 +9,8 @@ instructor's gradebook.
 from __future__ import annotations
 
 import copy
-import json
 import os
 import shutil
-from dataclasses import asdict
 from pathlib import Path
 
 import nbformat
@@ -22,7 +20,11 @@ from course_utils.checks import LOG_VARIABLE
 from course_utils.environment import QDRANT_SERVER_SETTINGS
 from course_utils.grading import notebooks as nb
 from course_utils.grading import sandbox, trusted
-from course_utils.grading.nbgrader_course import nbgrader_api, open_gradebook, run_quietly
+from course_utils.grading.gradebook import nbgrader_scores, set_scores
+from course_utils.grading.jobs import GradingJob, GradingResult
+from course_utils.grading.nbgrader_course import nbgrader_api, run_quietly
+
+__all__ = ["MAX_OUTPUT_CHARS", "find_stopping_cells", "grade_submission", "init_worker", "report_lines"]
 
 #: Longest text kept of one output in autograded notebooks and feedback (a cell printing
 #: 50 MB must not make the feedback unreadable).
@@ -99,7 +101,7 @@ def find_stopping_cells(notebook, timeout: int, rounds: int = 6) -> list[tuple[i
 def _answer_cell_before(notebook, index: int) -> int:
     """The index of the answer cell a locked test cell at ``index`` exercises (the nearest one above)."""
     for position in range(index, -1, -1):
-        if nb.nbgrader_info(notebook.cells[position]).get("solution"):
+        if nb.is_solution(notebook.cells[position]):
             return position
     return index
 
@@ -113,31 +115,6 @@ def _truncate_outputs(notebook) -> None:
             for kind, value in list(output.get("data", {}).items()):
                 if isinstance(value, str) and len(value) > MAX_OUTPUT_CHARS and kind.startswith("text/"):
                     output["data"][kind] = value[:MAX_OUTPUT_CHARS] + "\n... [output cut by the grader]"
-
-
-def _raw_scores(slot: Path, lesson: str, student: str) -> dict[str, float | None]:
-    from nbgrader.api import MissingEntry
-
-    with open_gradebook(slot) as gradebook:
-        try:
-            submission = gradebook.find_submission(lesson, student)
-        except MissingEntry:
-            return {}
-        return {grade.name: grade.auto_score for notebook in submission.notebooks for grade in notebook.grades}
-
-
-def _set_scores(slot: Path, lesson: str, student: str, verdicts: dict[str, trusted.Verdict],
-                manual: dict[str, float]) -> None:
-    """Verified scores, and the instructor's manual scores, into the slot's gradebook (for the feedback)."""
-    with open_gradebook(slot) as gradebook:
-        submission = gradebook.find_submission(lesson, student)
-        for notebook in submission.notebooks:
-            for grade in notebook.grades:
-                if grade.name in verdicts:
-                    grade.auto_score = verdicts[grade.name].score
-                    grade.needs_manual_grade = False
-                grade.manual_score = manual.get(grade.name)
-        gradebook.db.commit()
 
 
 def _verdict_lines(verdict: trusted.Verdict, test: trusted.TestCell, errors: list, manual: float | None) -> list[str]:
@@ -157,17 +134,17 @@ def _verdict_lines(verdict: trusted.Verdict, test: trusted.TestCell, errors: lis
     return lines
 
 
-def _feedback_notebook(autograded, verdicts: dict[str, trusted.Verdict], report: list[str], job: dict):
+def _feedback_notebook(autograded, verdicts: dict[str, trusted.Verdict], report: list[str], job: GradingJob):
     """The autograded notebook as the student may see it: test cells as the student knows them
     (hidden checks and their code removed), their outputs replaced by the verified result."""
     shown = copy.deepcopy(autograded)
     for grade_id, cell in nb.test_cells(shown).items():
-        verdict, test = verdicts.get(grade_id), job["test_cells"].get(grade_id)
+        verdict, test = verdicts.get(grade_id), job.test_cells.get(grade_id)
         hidden = sum(check.hidden for check in test.checks) if test else 0
-        visible = job["visible_sources"].get(grade_id, nb.without_hidden_tests(cell.source)).rstrip()
+        visible = job.visible_sources.get(grade_id, nb.without_hidden_tests(cell.source)).rstrip()
         cell.source = visible + (f"\n# ... and {hidden} hidden check(s), not shown" if hidden else "")
         errors = [o for o in cell.outputs if o.get("output_type") == "error"]
-        lines = _verdict_lines(verdict, test, errors, job["manual_scores"].get(grade_id)) if verdict and test else []
+        lines = _verdict_lines(verdict, test, errors, job.manual_scores.get(grade_id)) if verdict and test else []
         cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text="\n".join(lines) + "\n")]
     header = ["## Grading report", ""]
     header += [f"- {line}" for line in report] or ["- Nothing unusual was found in this notebook."]
@@ -175,22 +152,22 @@ def _feedback_notebook(autograded, verdicts: dict[str, trusted.Verdict], report:
     return shown
 
 
-def report_lines(job: dict, stoppers: list[tuple[int, str]], verdicts: dict[str, trusted.Verdict],
+def report_lines(job: GradingJob, stoppers: list[tuple[int, str]], verdicts: dict[str, trusted.Verdict],
                  raw: dict[str, float | None], logged: dict[str, list]) -> list[str]:
     """Sentences for the grading report: structure, stopped cells, tampering evidence."""
-    lines = list(job.get("findings", []))
+    lines = list(job.findings)
     for index, why in stoppers:
         lines.append(f"Cell {index + 1} {why}; the grader stopped it and graded the rest.")
     for test_id, verdict in verdicts.items():
         if raw.get(test_id) and verdict.score == 0 and any(f.startswith("visible") for f in verdict.failures):
-            name = job["test_cells"][test_id].name
+            name = job.test_cells[test_id].name
             lines.append(f"{name} passed inside the notebook, but its checks failed when verified outside "
                          "it: the notebook's checking was altered. Only the verified result counts.")
-    known = {c.check_id for cell in job["test_cells"].values() for c in cell.checks}
+    known = {c.check_id for cell in job.test_cells.values() for c in cell.checks}
     if set(logged) - known:
         lines.append("The grading log contained entries that no check wrote; they were ignored.")
-    if job.get("tampering"):
-        lines.append("The notebook contains code that " + "; ".join(job["tampering"]) +
+    if job.tampering:
+        lines.append("The notebook contains code that " + "; ".join(job.tampering) +
                      ". Every exercise was checked outside the notebook, so this does not change the score.")
     return lines
 
@@ -202,87 +179,96 @@ def _sandbox_report(autograded) -> list[str]:
     return sandbox.limit_findings(autograded, _LIMITS)
 
 
-def grade_submission(job: dict) -> dict:
-    """Grade one sanitized submission in this worker's slot; see the module docstring.
+def _trial_notebook(slot: Path, lesson: str, notebook):
+    """``notebook`` with its test cells as nbgrader runs them (the grading copy's versions)."""
+    tests = nb.test_cells(nb.read(slot / "solutions" / lesson / f"{lesson}.ipynb"))
+    trial = copy.deepcopy(notebook)
+    for cell in trial.cells:
+        grade_id = nb.nbgrader_info(cell).get("grade_id")
+        if grade_id in tests:
+            cell.source = tests[grade_id].source
+    return trial
 
-    Args:
-        job: ``lesson``, ``student``, ``notebook`` (JSON text), ``timestamp`` (ISO text),
-            ``test_cells`` ({id: TestCell}), ``visible_sources`` ({id: test cell as students see it}),
-            ``timeout`` (s), ``findings``, ``tampering``.
+
+def _stop_cells(notebook, found: list[tuple[int, str]]) -> None:
+    """Stub the cells that stopped the run; a stopping test cell stops the answer cell it exercises."""
+    for index, why in found:
+        target = index if not nb.is_locked(notebook.cells[index]) else _answer_cell_before(notebook, index)
+        _stub(notebook.cells[target], why)
+
+
+def _submit(slot: Path, job: GradingJob, notebook, log: Path) -> None:
+    """Put ``notebook`` into the slot as the student's submission, with a fresh grading log."""
+    submitted = slot / "submitted" / job.student / job.lesson
+    submitted.mkdir(parents=True, exist_ok=True)
+    nb.write(notebook, submitted / f"{job.lesson}.ipynb")
+    (submitted / "timestamp.txt").write_text(job.timestamp)
+    log.unlink(missing_ok=True)
+    os.environ[LOG_VARIABLE] = str(log)
+
+
+def _autograde(slot: Path, job: GradingJob, log: Path) -> tuple[Path, list[tuple[int, str]]]:
+    """nbgrader autograde of the job's notebook; cells that hang or kill the kernel are found and stopped.
 
     Returns:
-        plain data: verdicts, nbgrader's own scores, stopped cells, report lines,
-        the autograded notebook (JSON text) and the feedback page (HTML text).
+        (the autograded notebook's path, [(cell index, why it was stopped)]).
     """
-    slot, lesson, student = _SLOT, job["lesson"], job["student"]
-    notebook = nbformat.reads(job["notebook"], as_version=4)
-    for folder in ("submitted", "autograded", "feedback"):
-        shutil.rmtree(slot / folder / student, ignore_errors=True)
-    submitted = slot / "submitted" / student / lesson
-    log = slot / "logs" / f"{student}.jsonl"
-    log.parent.mkdir(exist_ok=True)
+    notebook = nbformat.reads(job.notebook, as_version=4)
     api = nbgrader_api(slot)
     stoppers: list[tuple[int, str]] = []
     failures = 0
+    autograded = slot / "autograded" / job.student / job.lesson / f"{job.lesson}.ipynb"
     for _attempt in range(4):
-        submitted.mkdir(parents=True, exist_ok=True)
-        nb.write(notebook, submitted / f"{lesson}.ipynb")
-        (submitted / "timestamp.txt").write_text(job["timestamp"])
-        log.unlink(missing_ok=True)
-        os.environ[LOG_VARIABLE] = str(log)
-        result = run_quietly(api.autograde, lesson, student, force=True, create=True)
-        autograded_path = slot / "autograded" / student / lesson / f"{lesson}.ipynb"
-        if result["success"] and autograded_path.exists():
-            break
-        grading_version = nb.read(slot / "solutions" / lesson / f"{lesson}.ipynb")
-        trial = copy.deepcopy(notebook)
-        tests = nb.test_cells(grading_version)
-        for cell in trial.cells:  # run the test cells nbgrader runs, as it would
-            grade_id = nb.nbgrader_info(cell).get("grade_id")
-            if grade_id in tests:
-                cell.source = tests[grade_id].source
-        found = find_stopping_cells(trial, job["timeout"])
+        _submit(slot, job, notebook, log)
+        result = run_quietly(api.autograde, job.lesson, job.student, force=True, create=True)
+        if result["success"] and autograded.exists():
+            return autograded, stoppers
+        found = find_stopping_cells(_trial_notebook(slot, job.lesson, notebook), job.timeout)
         if not found:
             failures += 1  # nothing hangs or kills the kernel: a passing hitch, worth one more try
             if failures > 1:
                 log_tail = "\n".join((result.get("log") or "").strip().splitlines()[-15:])
-                raise RuntimeError(f"nbgrader could not grade {student} (twice, and no cell hangs or stops the "
-                                   f"kernel); the end of its log:\n{log_tail}")
+                raise RuntimeError(f"nbgrader could not grade {job.student} (twice, and no cell hangs or stops "
+                                   f"the kernel); the end of its log:\n{log_tail}")
             continue
-        for index, why in found:
-            target = index if not nb.nbgrader_info(notebook.cells[index]).get("locked") \
-                else _answer_cell_before(notebook, index)
-            _stub(notebook.cells[target], why)
-            stoppers.append((index, why))
-    else:
-        raise RuntimeError(f"nbgrader could not grade {student} even after stopping cells {stoppers}")
-    logged = trusted.read_log(log)
-    verdicts = trusted.verdicts(job["test_cells"], logged)
-    raw = _raw_scores(slot, lesson, student)
-    _set_scores(slot, lesson, student, verdicts, job["manual_scores"])
-    report = report_lines(job, stoppers, verdicts, raw, logged)
-    autograded = nb.read(autograded_path)
-    report += _sandbox_report(autograded)
-    _truncate_outputs(autograded)
-    nb.write(_feedback_notebook(autograded, verdicts, report, job), autograded_path)
-    feedback = run_quietly(api.generate_feedback, lesson, student, force=True)
+        _stop_cells(notebook, found)
+        stoppers += found
+    raise RuntimeError(f"nbgrader could not grade {job.student} even after stopping cells {stoppers}")
+
+
+def _feedback_page(slot: Path, job: GradingJob, autograded_path: Path, autograded, shown) -> str:
+    """nbgrader's feedback page of the notebook ``shown``; then ``autograded`` is written in its place."""
+    nb.write(shown, autograded_path)
+    feedback = run_quietly(nbgrader_api(slot).generate_feedback, job.lesson, job.student, force=True)
     nb.write(autograded, autograded_path)
-    feedback_path = slot / "feedback" / student / lesson / f"{lesson}.html"
-    if not feedback["success"] or not feedback_path.exists():
-        raise RuntimeError(f"nbgrader could not make the feedback of {student}: {feedback.get('error')}")
-    return {
-        "student": student,
-        "verdicts": {k: asdict(v) for k, v in verdicts.items()},
-        "nbgrader_scores": raw,
-        "stopped_cells": stoppers,
-        "sandbox": _LIMITS is not None,
-        "report": report,
-        "autograded": nbformat.writes(autograded),
-        "feedback": feedback_path.read_text(encoding="utf-8").replace("</head>", WRAP_LINES_CSS + "</head>", 1),
-    }
+    path = slot / "feedback" / job.student / job.lesson / f"{job.lesson}.html"
+    if not feedback["success"] or not path.exists():
+        raise RuntimeError(f"nbgrader could not make the feedback of {job.student}: {feedback.get('error')}")
+    return path.read_text(encoding="utf-8").replace("</head>", WRAP_LINES_CSS + "</head>", 1)
 
 
-def result_json(result: dict) -> str:
-    """The parts of a result worth keeping next to the autograded notebook."""
-    kept = {k: v for k, v in result.items() if k not in ("autograded", "feedback")}
-    return json.dumps(kept, indent=1, sort_keys=True)
+def grade_submission(job: GradingJob) -> GradingResult:
+    """Grade one sanitized submission in this worker's slot; see the module docstring.
+
+    Returns:
+        verified verdicts, nbgrader's own scores, stopped cells, report lines,
+        the autograded notebook (JSON text) and the feedback page (HTML text).
+    """
+    slot, lesson, student = _SLOT, job.lesson, job.student
+    for folder in ("submitted", "autograded", "feedback"):
+        shutil.rmtree(slot / folder / student, ignore_errors=True)
+    log = slot / "logs" / f"{student}.jsonl"
+    log.parent.mkdir(exist_ok=True)
+    autograded_path, stoppers = _autograde(slot, job, log)
+    logged = trusted.read_log(log)
+    verdicts = trusted.verdicts(job.test_cells, logged)
+    raw = nbgrader_scores(slot, lesson, student)
+    set_scores(slot, lesson, student, {k: v.score for k, v in verdicts.items()}, manual=job.manual_scores)
+    autograded = nb.read(autograded_path)
+    report = report_lines(job, stoppers, verdicts, raw, logged) + _sandbox_report(autograded)
+    _truncate_outputs(autograded)
+    shown = _feedback_notebook(autograded, verdicts, report, job)
+    feedback = _feedback_page(slot, job, autograded_path, autograded, shown)
+    return GradingResult(student=student, verdicts=verdicts, nbgrader_scores=raw, stopped_cells=stoppers,
+                         sandbox=_LIMITS is not None, report=report, autograded=nbformat.writes(autograded),
+                         feedback=feedback)

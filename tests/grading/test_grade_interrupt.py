@@ -20,8 +20,9 @@ from pathlib import Path
 import pytest
 
 from course_utils.grading import notebooks as nb
-from tests import grading_support as gs
-from tests.test_grade_command import LESSON, new_course
+from tests.grading import support as gs
+
+LESSON, new_course = gs.ATTACK_LESSON, gs.attack_course
 
 #: course.py's own main(), with the environment it would install replaced by this one.
 COURSE_PY = ("import importlib.util, sys; from pathlib import Path\n"

@@ -13,8 +13,9 @@ import pytest
 
 from course_utils.grading import command
 from course_utils.grading import notebooks as nb
-from tests import grading_support as gs
-from tests.test_grade_command import LESSON, TIMEOUT, feedback_text, new_course
+from tests.grading import support as gs
+
+LESSON, TIMEOUT, feedback_text, new_course = gs.ATTACK_LESSON, gs.TIMEOUT, gs.feedback_text, gs.attack_course
 
 
 @pytest.fixture(scope="module")

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import html
-import re
 import shutil
 import subprocess
 import sys
@@ -11,24 +9,9 @@ import sys
 
 from course_utils.grading import command
 from course_utils.grading import notebooks as nb
-from tests import grading_support as gs
+from tests.grading import support as gs
 
-LESSON = gs.ATTACK_LESSON
-TIMEOUT = 15  # seconds per cell; the looping submissions cost about three of these
-
-
-def new_course(tmp_path, name="course"):
-    course = tmp_path / name
-    course.mkdir()
-    shutil.copy(gs.ROOT / "nbgrader_config.py", course)
-    shutil.copytree(gs.ROOT / "solutions" / LESSON, course / "solutions" / LESSON)
-    return course
-
-
-def feedback_text(course, student) -> str:
-    page = (course / "feedback" / student / LESSON / f"{LESSON}.html").read_text()
-    page = re.sub(r"<(style|script).*?</\1>", "", page, flags=re.S)
-    return html.unescape(re.sub(r"<[^>]+>", "", page))
+LESSON, TIMEOUT, feedback_text, new_course = gs.ATTACK_LESSON, gs.TIMEOUT, gs.feedback_text, gs.attack_course
 
 
 def lms_name(student: str, stamp: str) -> str:
@@ -42,7 +25,8 @@ def test_flat_lms_folder_with_unreadable_files(tmp_path):
     folder.mkdir()
     nb.write(gs.solved_notebook(reference, LESSON), folder / lms_name("ann", "2026-01-05-10-00-00"))
     nb.write(gs.student_notebook(reference, LESSON), folder / lms_name("ann", "2026-01-04-10-00-00"))  # older
-    nb.write(gs.solved_notebook(reference, LESSON, wrong={"ex1-answer"}), folder / lms_name("ben", "2026-01-05-11-00-00"))
+    nb.write(gs.solved_notebook(reference, LESSON, wrong={"ex1-answer"}),
+             folder / lms_name("ben", "2026-01-05-11-00-00"))
     (folder / lms_name("cat", "2026-01-05-12-00-00")).write_text("{not json")
     other = next(lesson for lesson in gs.lessons() if lesson != LESSON)
     nb.write(gs.student_notebook(reference, other), folder / lms_name("dan", "2026-01-05-13-00-00"))
@@ -141,9 +125,7 @@ def test_command_line_reports_bad_arguments_plainly(tmp_path):
 def test_grade_command_grades_every_lesson(tmp_path):
     """A solved notebook earns full marks in each lesson, through the grade command itself
     (blank and partial ones are graded above, for lesson 1, and by plain nbgrader for every lesson)."""
-    course = tmp_path / "course"
-    course.mkdir()
-    shutil.copy(gs.ROOT / "nbgrader_config.py", course)
+    course = gs.new_course(tmp_path / "course", [])
     reference = gs.make_course(tmp_path / "reference")
     for lesson in gs.lessons():
         if lesson == LESSON:

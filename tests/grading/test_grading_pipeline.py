@@ -12,7 +12,7 @@ import json
 import pytest
 
 from course_utils.grading import notebooks as nb
-from tests import grading_support as gs
+from tests.grading import support as gs
 
 LESSONS = gs.lessons()
 
@@ -84,7 +84,7 @@ def test_test_cells_follow_the_rules_the_grader_relies_on(lesson):
     from course_utils.grading import trusted
 
     source = nb.read(gs.ROOT / "solutions" / lesson / f"{lesson}.ipynb")
-    for grade_id, cell in trusted.test_cells(source).items():
+    for grade_id, cell in trusted.parse_test_cells(source).items():
         assert any(not c.hidden for c in cell.checks), f"{lesson} {grade_id}: no visible check"
         assert any(c.hidden for c in cell.checks), f"{lesson} {grade_id}: no hidden check"
         for statement in ast.parse(nb.test_cells(source)[grade_id].source).body:

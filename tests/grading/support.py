@@ -1,7 +1,9 @@
-"""Building a temporary nbgrader course and submissions of known scores, for the grading tests."""
+"""Building a temporary nbgrader course and submissions of known scores: for the grading tests and the
+grading benchmark (``benchmarks/grading_throughput.py``)."""
 
 from __future__ import annotations
 
+import html
 import os
 import re
 import shutil
@@ -9,14 +11,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+from course import lessons  # the launcher's list of lessons: one definition for both
 from course_utils.grading import notebooks as nb
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
-
-
-def lessons() -> list[str]:
-    return sorted(p.parent.name for p in (ROOT / "solutions").glob("*/*.ipynb") if p.stem == p.parent.name)
 
 
 def nbgrader(course: Path, *args: str, timeout: float = 900) -> subprocess.CompletedProcess:
@@ -28,12 +27,22 @@ def nbgrader(course: Path, *args: str, timeout: float = 900) -> subprocess.Compl
     return result
 
 
-def make_course(destination: Path, lesson_names: list[str] | None = None) -> Path:
-    """A temporary course directory: nbgrader_config.py and the given lessons' sources, released."""
+def new_course(destination: Path, lesson_names: list[str] | None = None) -> Path:
+    """A fresh course directory (as an instructor has it): nbgrader_config.py and the lessons' sources.
+
+    ``lesson_names`` None: every lesson; ``[]``: none (add them to ``solutions/`` later).
+    """
     destination.mkdir(parents=True, exist_ok=True)
     shutil.copy(ROOT / "nbgrader_config.py", destination)
-    for name in lesson_names or lessons():
+    for name in lessons() if lesson_names is None else lesson_names:
         shutil.copytree(ROOT / "solutions" / name, destination / "solutions" / name)
+    return destination
+
+
+def make_course(destination: Path, lesson_names: list[str] | None = None) -> Path:
+    """A temporary course directory: nbgrader_config.py and the given lessons' sources, released."""
+    new_course(destination, lesson_names)
+    for name in lessons() if lesson_names is None else lesson_names:
         nbgrader(destination, "generate_assignment", name, "--force", "--log-level=WARN")
     return destination
 
@@ -86,6 +95,20 @@ def exercise_points(course: Path, lesson: str) -> dict[str, float]:
 # ----- submissions of every kind the autograder must survive (lesson 1) --------------------------
 
 ATTACK_LESSON = "01-late-interaction-basics"
+#: Seconds a cell may run in the grading tests; the looping submissions cost about three of these.
+TIMEOUT = 15
+
+
+def attack_course(tmp_path: Path, name: str = "course") -> Path:
+    """A fresh course directory ``tmp_path / name`` with the attack lesson's sources."""
+    return new_course(tmp_path / name, [ATTACK_LESSON])
+
+
+def feedback_text(course: Path, student: str, lesson: str = ATTACK_LESSON) -> str:
+    """The text of ``student``'s feedback page (tags, styles and scripts removed)."""
+    page = (course / "feedback" / student / lesson / f"{lesson}.html").read_text()
+    page = re.sub(r"<(style|script).*?</\1>", "", page, flags=re.S)
+    return html.unescape(re.sub(r"<[^>]+>", "", page))
 
 
 def _cell(notebook, grade_id: str):

@@ -18,8 +18,9 @@ import pytest
 
 from course_utils.grading import command
 from course_utils.grading import notebooks as nb
-from tests import grading_support as gs
-from tests.test_grade_command import LESSON, TIMEOUT, new_course
+from tests.grading import support as gs
+
+LESSON, TIMEOUT, new_course = gs.ATTACK_LESSON, gs.TIMEOUT, gs.attack_course
 
 
 def bb(user: str, stamp: str, file: str = f"{LESSON}.ipynb") -> str:

@@ -26,10 +26,11 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from course_utils.grading import command, sandbox
+from course_utils.grading import cli, command, sandbox
 from course_utils.grading import notebooks as nb
-from tests import grading_support as gs
-from tests.test_grade_command import LESSON, TIMEOUT, feedback_text, new_course
+from tests.grading import support as gs
+
+LESSON, TIMEOUT, feedback_text, new_course = gs.ATTACK_LESSON, gs.TIMEOUT, gs.feedback_text, gs.attack_course
 
 REQUIRE_ENV = "COURSE_REQUIRE_SANDBOX"
 LIMITS = sandbox.Limits(processes=64, file_size=128 * 2**20)  # default memory (4 GiB)
@@ -323,10 +324,10 @@ def test_sizes_limits_and_options():
     import argparse
 
     args = argparse.Namespace(no_sandbox=False, memory=2**30, max_processes=100, max_file_size=None)
-    assert command.sandbox_limits(args) == sandbox.Limits(memory=2**30, processes=100)
-    assert command.sandbox_limits(argparse.Namespace(no_sandbox=True)) is None
+    assert cli.sandbox_limits(args) == sandbox.Limits(memory=2**30, processes=100)
+    assert cli.sandbox_limits(argparse.Namespace(no_sandbox=True)) is None
     with pytest.raises(ValueError, match="processes"):
-        command.sandbox_limits(argparse.Namespace(no_sandbox=False, memory=None, max_processes=0, max_file_size=None))
+        cli.sandbox_limits(argparse.Namespace(no_sandbox=False, memory=None, max_processes=0, max_file_size=None))
 
 
 def test_grade_stops_before_grading_without_bubblewrap(tmp_path, monkeypatch):

@@ -1,0 +1,67 @@
+"""What passes between the grading processes: one submission's job, and its graded result.
+
+The main process (:mod:`course_utils.grading.command`) sends a :class:`GradingJob` to a worker
+(:mod:`course_utils.grading.worker`), which sends back a :class:`GradingResult`. Both are
+plain dataclasses, pickled by the process pool.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+from course_utils.grading.trusted import TestCell, Verdict
+
+__all__ = ["GradingJob", "GradingResult"]
+
+
+@dataclass
+class GradingJob:
+    """One sanitized submission to grade.
+
+    ``notebook`` is its JSON text, ``timestamp`` the submission time as nbgrader writes it,
+    ``test_cells`` the instructor's checks ({test grade_id: TestCell}), ``visible_sources``
+    {test grade_id: the test cell as students see it}, ``timeout`` seconds per cell,
+    ``manual_scores`` {test grade_id: score set in formgrader}, ``findings`` and ``tampering``
+    what reading the submission found (sentences for the report).
+    """
+
+    lesson: str
+    student: str
+    notebook: str
+    timestamp: str
+    test_cells: dict[str, TestCell]
+    timeout: int
+    visible_sources: dict[str, str] = field(default_factory=dict)
+    manual_scores: dict[str, float] = field(default_factory=dict)
+    findings: list[str] = field(default_factory=list)
+    tampering: list[str] = field(default_factory=list)
+
+
+@dataclass
+class GradingResult:
+    """One graded submission: verified verdicts, nbgrader's own scores (inside the kernel), the
+    cells the grader stopped ([(index, why)]), whether it ran in the sandbox, the report's sentences,
+    the autograded notebook (JSON text) and the feedback page (HTML text)."""
+
+    student: str
+    verdicts: dict[str, Verdict]
+    nbgrader_scores: dict[str, float | None]
+    stopped_cells: list[tuple[int, str]]
+    sandbox: bool
+    report: list[str]
+    autograded: str
+    feedback: str
+
+    @property
+    def score(self) -> float:
+        return sum(verdict.score for verdict in self.verdicts.values())
+
+    @property
+    def points(self) -> float:
+        return sum(verdict.points for verdict in self.verdicts.values())
+
+    def record(self) -> dict:
+        """The parts worth keeping next to the autograded notebook, as JSON data."""
+        return {"nbgrader_scores": self.nbgrader_scores, "report": self.report, "sandbox": self.sandbox,
+                "stopped_cells": [list(stop) for stop in self.stopped_cells], "student": self.student,
+                "verdicts": {test_id: asdict(verdict) for test_id, verdict in self.verdicts.items()}}
