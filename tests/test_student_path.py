@@ -111,7 +111,7 @@ def test_temporary_folders_are_recognised(tmp_path):
     assert model_cache.in_temporary_folder(tmp_path)
     assert model_cache.in_temporary_folder(model_cache.fastembed_default_dir())
     assert not model_cache.in_temporary_folder(Path.home() / ".cache" / "late-interaction-course" / "models")
-    assert not model_cache.in_temporary_folder(ROOT)
+    assert not model_cache.in_temporary_folder(Path.home() / "courses" / "late-interaction")  # only looked at
     with pytest.raises(TypeError, match="folder"):
         model_cache.in_temporary_folder(42)
 
@@ -122,7 +122,8 @@ def test_doctor_warns_about_a_model_cache_in_a_temporary_folder(tmp_path, monkey
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     problems = "\n".join(doctor.build_report(timeout=0.1).problems)
     assert f"The model cache {tmp_path / 'cache'} is in a temporary folder" in problems
-    monkeypatch.setenv("FASTEMBED_CACHE_PATH", str(ROOT / "no-such-model-folder"))  # only looked at
+    # a folder outside the temporary one (the clone itself may be in /tmp), only looked at
+    monkeypatch.setenv("FASTEMBED_CACHE_PATH", str(Path.home() / "no-such-model-folder"))
     assert "temporary folder" not in "\n".join(doctor.build_report(timeout=0.1).problems)
 
 
