@@ -27,6 +27,7 @@ import numpy as np
 import qdrant_edge as edge
 
 from course_utils.maxsim import PackedCorpus, as_token_vectors
+from course_utils.qdrant.edge_shard import TemporaryShard
 
 __all__ = ["QuantizedEdgeIndex"]
 
@@ -44,7 +45,7 @@ def _quantization_config(quantization: str | None, quantile: float):
     return edge.BinaryQuantizationConfig()
 
 
-class QuantizedEdgeIndex:
+class QuantizedEdgeIndex(TemporaryShard):
     """Documents in an in-process Qdrant Edge shard with an optional quantized copy.
 
     The shard lives in a temporary folder that :meth:`close` (or leaving a ``with`` block)
@@ -134,18 +135,6 @@ class QuantizedEdgeIndex:
         out[ids] = scores
         return out
 
-    def close(self) -> None:
-        """Close the shard and delete its folder (safe to call twice)."""
-        if getattr(self, "shard", None) is not None:
-            self.shard.close()
-            self.shard = None
-        shutil.rmtree(self.folder, ignore_errors=True)
-
-    def __enter__(self) -> QuantizedEdgeIndex:
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
 
     def __repr__(self) -> str:
         return f"QuantizedEdgeIndex({self.size} documents, dim {self.dim}, quantization {self.quantization})"

@@ -25,6 +25,8 @@ import numpy as np
 import qdrant_edge as edge
 from qdrant_client import QdrantClient, models
 
+from course_utils.qdrant.edge_shard import TemporaryShard
+
 __all__ = ["EdgeHybridIndex", "create_hybrid_collection", "hybrid_points", "pipeline_by_hand", "pipeline_request"]
 
 DENSE, BM25, MUVERA, COLBERT = "dense", "bm25", "muvera", "colbert"
@@ -93,7 +95,7 @@ def pipeline_request(dense_query, sparse_query, colbert_query, *, first_limit: i
             "limit": _positive_int(limit, "limit")}
 
 
-class EdgeHybridIndex:
+class EdgeHybridIndex(TemporaryShard):
     """The same collection in a Qdrant Edge shard (temporary folder, deleted by :meth:`close`)."""
 
     def __init__(self, dense, sparse, colbert, fde, *, batch_size: int = 64):
@@ -139,19 +141,6 @@ class EdgeHybridIndex:
             limit=_positive_int(limit, "limit"), prefetches=[fused], params=exact,
             query=edge.Query.Nearest(np.asarray(colbert_query, dtype=np.float32).tolist(), using=COLBERT)))
         return [(int(hit.id), float(hit.score)) for hit in hits]
-
-    def close(self) -> None:
-        """Close the shard and delete its folder (safe to call twice)."""
-        if getattr(self, "shard", None) is not None:
-            self.shard.close()
-            self.shard = None
-        shutil.rmtree(self.folder, ignore_errors=True)
-
-    def __enter__(self) -> EdgeHybridIndex:
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
 
 
 def _ties_at(sorted_scores: Sequence[float], cut: int) -> bool:

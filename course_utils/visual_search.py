@@ -22,6 +22,8 @@ import numpy as np
 import qdrant_edge as edge
 from qdrant_client import QdrantClient, models
 
+from course_utils.qdrant.edge_shard import TemporaryShard
+
 __all__ = [
     "EdgePageIndex",
     "create_page_collection",
@@ -110,7 +112,7 @@ def full_search(client: QdrantClient, name: str, query_vectors, limit: int, usin
     return _ids_scores(client.query_points(name, query=q, using=using, limit=limit).points)
 
 
-class EdgePageIndex:
+class EdgePageIndex(TemporaryShard):
     """The same two multivectors in a Qdrant Edge shard (the engine's Rust code, in-process).
 
     Page ``k`` is point ``k``. The shard lives in a temporary folder that :meth:`close`
@@ -150,19 +152,6 @@ class EdgePageIndex:
         request = edge.QueryRequest(limit=limit, query=edge.Query.Nearest(q, using=using),
                                     params=edge.SearchParams(exact=True))
         return _ids_scores(self.shard.query(request))
-
-    def close(self) -> None:
-        """Close the shard and delete its folder (safe to call twice)."""
-        if getattr(self, "shard", None) is not None:
-            self.shard.close()
-            self.shard = None
-        shutil.rmtree(self.folder, ignore_errors=True)
-
-    def __enter__(self) -> EdgePageIndex:
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
 
 
 def overlap_at_k(ranking: Sequence, reference: Sequence, k: int) -> float:

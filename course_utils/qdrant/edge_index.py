@@ -14,11 +14,12 @@ import qdrant_edge as edge
 
 from course_utils.maxsim import PackedCorpus, as_token_vectors
 from course_utils.qdrant.collection import COLBERT_VECTOR
+from course_utils.qdrant.edge_shard import TemporaryShard
 
 __all__ = ["EdgeMaxSimIndex"]
 
 
-class EdgeMaxSimIndex:
+class EdgeMaxSimIndex(TemporaryShard):
     """Documents' token vectors in an in-process Qdrant Edge shard, searched exactly with MaxSim.
 
     The shard lives in a temporary folder that :meth:`close` (or leaving a ``with``
@@ -91,18 +92,6 @@ class EdgeMaxSimIndex:
         out[ids] = scores
         return out
 
-    def close(self) -> None:
-        """Close the shard and delete its folder (safe to call twice)."""
-        if getattr(self, "shard", None) is not None:
-            self.shard.close()
-            self.shard = None
-        shutil.rmtree(self.folder, ignore_errors=True)
-
-    def __enter__(self) -> EdgeMaxSimIndex:
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
 
     def __repr__(self) -> str:
         return f"EdgeMaxSimIndex({self.size} documents, dim {self.dim}, folder {self.folder})"
