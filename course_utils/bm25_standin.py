@@ -22,6 +22,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from course_utils import models
+from course_utils.standins import snapshot_folder
 
 __all__ = ["write_bm25_snapshot"]
 
@@ -58,9 +59,7 @@ def write_bm25_snapshot(cache_dir: str | Path, revision: str, marker_file: str) 
         marker_file: name of the file that marks the snapshot as built by the course.
     """
     description = _description()
-    repo_dir = Path(cache_dir) / models.cache_folder_name(description.sources.hf)
-    snapshot = repo_dir / "snapshots" / revision
-    snapshot.mkdir(parents=True, exist_ok=True)
+    snapshot = snapshot_folder(cache_dir, description.sources.hf, revision)
     (snapshot / description.model_file).write_text("{}\n", encoding="utf-8")
     for name in description.additional_files:
         words = ENGLISH_STOPWORDS if name == "english.txt" else ()
@@ -68,7 +67,5 @@ def write_bm25_snapshot(cache_dir: str | Path, revision: str, marker_file: str) 
     (snapshot / marker_file).write_text(
         f"{models.BM25_MODEL} written offline by course_utils.bm25_standin: the real parameters and the real "
         "English stop-word list (other languages left empty), so its English BM25 vectors are the real ones.\n")
-    (repo_dir / "refs").mkdir(exist_ok=True)
-    (repo_dir / "refs" / "main").write_text(revision)
     return snapshot
 

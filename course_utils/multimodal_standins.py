@@ -256,13 +256,7 @@ def _write_common(snapshot: Path, model_name: str, tokenizer_json: str, pad: str
 
 
 def _snapshot_folder(cache_dir: Path, model_name: str) -> Path:
-    repo, _ = models.hub_files(model_name)
-    repo_dir = cache_dir / models.cache_folder_name(repo)
-    snapshot = repo_dir / "snapshots" / text_standins.REVISION
-    snapshot.mkdir(parents=True, exist_ok=True)
-    (repo_dir / "refs").mkdir(exist_ok=True)
-    (repo_dir / "refs" / "main").write_text(text_standins.REVISION)
-    return snapshot
+    return text_standins.snapshot_folder(cache_dir, models.hub_files(model_name)[0])
 
 
 def write_colpali(cache_dir: Path, vocabulary: list[str]) -> Path:

@@ -41,7 +41,8 @@ import numpy as np
 from course_utils import models
 from course_utils.environment import environment_variables
 
-__all__ = ["MARKER_FILE", "REVISION", "build_standin_cache", "build_vocabulary", "standin_models"]
+__all__ = ["MARKER_FILE", "REVISION", "build_standin_cache", "build_vocabulary", "snapshot_folder",
+           "standin_models"]
 
 #: Fake revision of every stand-in snapshot (a 40-hex "commit").
 REVISION = "5fa1d5ca1d5ca1d5ca1d5ca1d5ca1d5ca1d5ca1d"
@@ -294,12 +295,21 @@ _BUILDERS = {
 }
 
 
+def snapshot_folder(cache_dir: str | os.PathLike, repo: str, revision: str = REVISION) -> Path:
+    """The snapshot folder of hub repository ``repo`` in a Hugging Face cache layout, made empty if new,
+    with ``refs/main`` pointing to it: ``<cache_dir>/models--<org>--<name>/snapshots/<revision>``."""
+    repo_dir = Path(cache_dir) / models.cache_folder_name(repo)
+    snapshot = repo_dir / "snapshots" / revision
+    snapshot.mkdir(parents=True, exist_ok=True)
+    (repo_dir / "refs").mkdir(exist_ok=True)
+    (repo_dir / "refs" / "main").write_text(revision)
+    return snapshot
+
+
 def _write_snapshot(cache_dir: Path, model_name: str, tokenizer_json: str) -> Path:
     """Write one model's snapshot into the Hugging Face cache layout; return its folder."""
     repo, model_file = models.hub_files(model_name)
-    repo_dir = cache_dir / models.cache_folder_name(repo)
-    snapshot = repo_dir / "snapshots" / REVISION
-    snapshot.mkdir(parents=True, exist_ok=True)
+    snapshot = snapshot_folder(cache_dir, repo)
     _BUILDERS[model_name](snapshot / model_file)
     (snapshot / "tokenizer.json").write_text(tokenizer_json, encoding="utf-8")
     (snapshot / "tokenizer_config.json").write_text(json.dumps({
@@ -314,8 +324,6 @@ def _write_snapshot(cache_dir: Path, model_name: str, tokenizer_json: str) -> Pa
     (snapshot / MARKER_FILE).write_text(
         f"Offline stand-in for {model_name}, built by course_utils.standins for tests and grading.\n"
         "Its outputs have the real shapes but mean nothing. Never copy it into a real model cache.\n")
-    (repo_dir / "refs").mkdir(exist_ok=True)
-    (repo_dir / "refs" / "main").write_text(REVISION)
     return snapshot
 
 
