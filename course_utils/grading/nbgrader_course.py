@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import functools
 import io
 import logging
 import os
@@ -43,15 +44,43 @@ def source_notebook_path(course: Path, lesson: str) -> Path:
     return Path(course) / "solutions" / lesson / f"{lesson}.ipynb"
 
 
+@functools.lru_cache(maxsize=1)
+def gradebook_schema_version() -> str:
+    """The newest version of nbgrader's gradebook schema: what ``nbgrader.api.get_alembic_version`` returns.
+
+    nbgrader finds it by running the ``alembic heads`` command each time it creates a gradebook
+    (every ``grade`` run creates one for its grading copy): a new Python process that takes
+    seconds on a busy machine. This reads the same migration scripts once, in this process.
+    """
+    import nbgrader.dbutil
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    config = Config()
+    config.set_main_option("script_location", nbgrader.dbutil.ALEMBIC_DIR)
+    heads = ScriptDirectory.from_config(config).get_heads()
+    if len(heads) != 1:
+        raise RuntimeError(f"nbgrader's gradebook schema has {len(heads)} newest versions ({heads}); expected one")
+    return heads[0]
+
+
+def _skip_alembic_subprocess() -> None:
+    import nbgrader.api
+
+    nbgrader.api.get_alembic_version = gradebook_schema_version
+
+
 def nbgrader_api(root: Path):
     """nbgrader's Python API for the course directory ``root`` (its nbgrader_config.py applied).
 
-    nbgrader runs the ``alembic`` command when it creates a gradebook, found on PATH:
-    this environment's scripts folder is put first so that it is always the right one.
+    nbgrader runs the ``alembic`` command to migrate an old gradebook, found on PATH: this
+    environment's scripts folder is put first so that it is always the right one. A new
+    gradebook's schema version comes from :func:`gradebook_schema_version` instead.
     """
     scripts = str(Path(sys.executable).parent)
     if os.environ.get("PATH", "").split(os.pathsep)[0] != scripts:
         os.environ["PATH"] = scripts + os.pathsep + os.environ.get("PATH", "")
+    _skip_alembic_subprocess()
     from nbgrader.apps import NbGraderAPI
     from nbgrader.coursedir import CourseDirectory
     from traitlets.config import Config
@@ -70,6 +99,7 @@ def open_gradebook(root: Path):
     """nbgrader's gradebook of the course directory ``root`` (use as a context manager)."""
     from nbgrader.api import Gradebook
 
+    _skip_alembic_subprocess()
     return Gradebook(f"sqlite:///{Path(root) / 'gradebook.db'}")
 
 

@@ -40,10 +40,18 @@ def new_course(destination: Path, lesson_names: list[str] | None = None) -> Path
 
 
 def make_course(destination: Path, lesson_names: list[str] | None = None) -> Path:
-    """A temporary course directory: nbgrader_config.py and the given lessons' sources, released."""
+    """A temporary course directory: nbgrader_config.py and the given lessons' sources, released by
+    ``nbgrader generate_assignment`` (its API, in this process: one start-up for every lesson).
+
+    Tests that only need the student versions read the committed ones from :data:`ROOT` instead:
+    ``test_grading_pipeline`` proves they are what nbgrader generates.
+    """
+    from course_utils.grading.nbgrader_course import nbgrader_api, run_quietly
+
     new_course(destination, lesson_names)
     for name in lessons() if lesson_names is None else lesson_names:
-        nbgrader(destination, "generate_assignment", name, "--force", "--log-level=WARN")
+        result = run_quietly(nbgrader_api(destination).generate_assignment, name, force=True, create=True)
+        assert result["success"], f"nbgrader generate_assignment {name} failed:\n{result.get('error')}"
     return destination
 
 
@@ -51,18 +59,18 @@ def student_notebook(course: Path, lesson: str):
     return nb.read(course / "notebooks" / lesson / f"{lesson}.ipynb")
 
 
-def solved_notebook(course: Path, lesson: str, wrong: set[str] = frozenset()):
+def solved_notebook(course: Path, lesson: str, wrong: set[str] = frozenset(), returning: str = "None"):
     """The student notebook with every answer cell filled in from the solution, except those in ``wrong``.
 
-    An answer in ``wrong`` keeps the student's definitions but returns None from its function,
-    a plausible mistake that no check accepts.
+    An answer in ``wrong`` keeps the student's definitions but its function returns ``returning``
+    (Python source; None by default), a plausible mistake that no check accepts.
     """
     notebook = student_notebook(course, lesson)
     solutions = nb.answer_cells(nb.read(course / "solutions" / lesson / f"{lesson}.ipynb"))
     for grade_id, cell in nb.answer_cells(notebook).items():
         code = nb.solution_code(solutions[grade_id].source)
         if grade_id in wrong:
-            code = re.sub(r"(\n    \"\"\".*?\"\"\"\n).*", r"\1    return None\n", code, count=1, flags=re.S)
+            code = re.sub(r"(\n    \"\"\".*?\"\"\"\n).*", rf"\1    return {returning}\n", code, count=1, flags=re.S)
         cell.source = code
     return notebook
 
@@ -92,7 +100,7 @@ def exercise_points(course: Path, lesson: str) -> dict[str, float]:
     return result
 
 
-# ----- submissions of every kind the autograder must survive (lesson 1) --------------------------
+# ----- the course the attack and grade-command tests grade (lesson 1: the quickest to run) ----------
 
 ATTACK_LESSON = "01-late-interaction-basics"
 #: Seconds a cell may run in the grading tests; the looping submissions cost about three of these.
@@ -109,125 +117,6 @@ def feedback_text(course: Path, student: str, lesson: str = ATTACK_LESSON) -> st
     page = (course / "feedback" / student / lesson / f"{lesson}.html").read_text()
     page = re.sub(r"<(style|script).*?</\1>", "", page, flags=re.S)
     return html.unescape(re.sub(r"<[^>]+>", "", page))
-
-
-def _cell(notebook, grade_id: str):
-    return next(c for c in notebook.cells if nb.nbgrader_info(c).get("grade_id") == grade_id)
-
-
-def _index(notebook, grade_id: str) -> int:
-    return next(i for i, c in enumerate(notebook.cells) if nb.nbgrader_info(c).get("grade_id") == grade_id)
-
-
-def _code_cell(source: str):
-    import nbformat
-
-    return nbformat.v4.new_code_cell(source)
-
-
-def attack_submissions(course: Path) -> dict[str, tuple[object, float, str | None]]:
-    """{kind: (notebook, expected score, text the feedback must contain or None)} for lesson 1.
-
-    Lesson 1 has four exercises: ex1 3 points, ex2 2, ex3 3, ex4 2 (10 in all).
-    """
-    import copy
-
-    lesson = ATTACK_LESSON
-
-    def solved(wrong=frozenset()):
-        return solved_notebook(course, lesson, wrong=set(wrong))
-
-    kinds = {}
-    kinds["solution"] = (nb.read(course / "solutions" / lesson / f"{lesson}.ipynb"), 10.0, None)
-    kinds["blank"] = (student_notebook(course, lesson), 0.0, None)
-    # every check of a test cell runs even after one fails, and the feedback reports each
-    kinds["one-wrong"] = (solved({"ex3-answer"}), 7.0, "hidden check 2 of 2: returned a wrong answer")
-
-    notebook = solved()
-    _cell(notebook, "ex2-answer").source += "\ndef broken(:\n    pass\n"
-    kinds["syntax-error"] = (notebook, 8.0, None)
-
-    notebook = solved()
-    notebook.cells.insert(1, _code_cell("import a_module_that_does_not_exist"))
-    kinds["import-error"] = (notebook, 10.0, None)
-
-    notebook = solved()
-    _cell(notebook, "ex2-answer").source = (
-        "def colbert_labels(tokens, kind):\n    while True:\n        pass\n")
-    kinds["infinite-loop"] = (notebook, 8.0, "ran longer than")
-
-    notebook = solved()
-    _cell(notebook, "ex1-answer").source += "\nprint('x' * 50_000_000)\n"
-    kinds["50MB-output"] = (notebook, 10.0, "output cut by the grader")
-
-    notebook = solved({"ex1-answer"})
-    _cell(notebook, "ex1-test").source = "pass  # I made the test pass"
-    kinds["edited-locked-test"] = (notebook, 7.0, "was edited: the original was used")
-
-    notebook = solved()
-    notebook.cells.pop(_index(notebook, "ex2-answer"))
-    kinds["deleted-answer-cell"] = (notebook, 8.0, "was deleted")
-
-    notebook = solved({"ex1-answer"})
-    _cell(notebook, "ex1-answer").source += (
-        "\nimport numpy, course_utils.checks as checks\n"
-        "checks.check = lambda *args, **kwargs: None\n"
-        "checks.compare = lambda *args, **kwargs: None\n"
-        "numpy.allclose = lambda *args, **kwargs: True\n"
-        "numpy.testing.assert_allclose = lambda *args, **kwargs: None\n")
-    kinds["patched-helpers"] = (notebook, 7.0, "touches the course's checking code")
-
-    notebook = solved()
-    _cell(notebook, "ex3-answer").source = (
-        "def storage_bytes(token_counts, dense_dim=384, token_dim=128, bytes_per_value=4):\n"
-        "    return (len(token_counts) * dense_dim * bytes_per_value,\n"
-        "            sum(token_counts) * token_dim * bytes_per_value)\n")
-    kinds["wrong-type"] = (notebook, 7.0, None)
-
-    notebook = solved()
-    _cell(notebook, "ex3-answer").source += "\nimport os\nos._exit(1)\n"
-    kinds["kills-kernel"] = (notebook, 7.0, "stopped the Python kernel")
-
-    notebook = solved()
-    _cell(notebook, "ex4-answer").source += (
-        "\nimport signal\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\nwhile True:\n    pass\n")
-    kinds["ignores-interrupts"] = (notebook, 8.0, "ran longer than")
-
-    notebook = solved()
-    position = _index(notebook, "ex1-answer")
-    duplicate = copy.deepcopy(notebook.cells[position])
-    duplicate.id = "copied-cell"
-    notebook.cells.insert(position + 1, duplicate)
-    kinds["copied-graded-cell"] = (notebook, 10.0, "a copy of")
-
-    notebook = solved()
-    test = _cell(notebook, "ex2-test")
-    test.cell_type = "markdown"
-    test.pop("outputs", None)
-    test.pop("execution_count", None)
-    kinds["test-cell-to-markdown"] = (notebook, 10.0, "was changed from code to markdown")
-
-    notebook = solved()
-    _cell(notebook, "ex1-answer").source = _cell(notebook, "ex1-answer").source.replace(
-        '"""\n', '"""\n    import sys\n    print("debugging...", file=sys.stderr)\n', 1)
-    kinds["writes-stderr"] = (notebook, 10.0, None)
-
-    notebook = solved({"ex1-answer", "ex2-answer", "ex3-answer", "ex4-answer"})
-    _cell(notebook, "ex1-answer").source += (
-        "\ndef _pass_everything(lines):\n"
-        "    return ['pass\\n'] if any('check(' in line for line in lines) else lines\n"
-        "get_ipython().input_transformers_cleanup.append(_pass_everything)\n")
-    kinds["input-transformer"] = (notebook, 0.0, "rewrites cells before they run")
-
-    notebook = solved({"ex1-answer", "ex2-answer", "ex3-answer", "ex4-answer"})
-    _cell(notebook, "ex1-answer").source += (
-        "\nget_ipython().set_custom_exc((BaseException,), lambda shell, etype, evalue, tb, tb_offset=None: None)\n")
-    kinds["hides-errors"] = (notebook, 0.0, "replaces how errors are reported")
-
-    notebook = solved()
-    notebook.cells.pop(_index(notebook, "ex2-test"))
-    kinds["deleted-solved-test"] = (notebook, 10.0, "was deleted: it was put back")
-    return kinds
 
 
 def submissions_folder(folder: Path, notebooks: dict[str, object], lesson: str) -> Path:

@@ -1,7 +1,8 @@
-"""The autograder under attack: every kind of broken or cheating submission, graded in one run.
+"""The autograder under attack: submissions of lesson 1 that break the run or cheat on the whole notebook.
 
-Each must get exactly the points its correct exercises earn, and structural
-edits and tampering must be reported in the student's feedback.
+Each must get exactly the points its correct exercises earn, and what it did must be reported in the
+student's feedback. Cheats on single exercises (edited, deleted or copied cells, patched checks, answers
+equal to everything) attack every lesson: the tampered pair in test_grading_pipeline.py.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import pytest
 from course_utils.grading import command
 from course_utils.grading import notebooks as nb
 from tests.grading import support as gs
+from tests.grading.attacks import lesson_one_attacks
 
 LESSON, TIMEOUT, feedback_text, new_course = gs.ATTACK_LESSON, gs.TIMEOUT, gs.feedback_text, gs.attack_course
 
@@ -22,8 +24,7 @@ LESSON, TIMEOUT, feedback_text, new_course = gs.ATTACK_LESSON, gs.TIMEOUT, gs.fe
 def attacked(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("attack")
     course = new_course(tmp)
-    reference = gs.make_course(tmp / "reference", [LESSON])
-    kinds = gs.attack_submissions(reference)
+    kinds = lesson_one_attacks(gs.ROOT)  # the committed student version: what nbgrader generates
     folder = gs.submissions_folder(tmp / "submissions", {k: v[0] for k, v in kinds.items()}, LESSON)
     outcome = command.grade(course, LESSON, folder, jobs=2, timeout=TIMEOUT, echo=lambda *a: None)
     return course, kinds, outcome
@@ -36,10 +37,8 @@ def test_every_kind_of_submission_is_graded(attacked):
 
 
 @pytest.mark.parametrize("kind", [
-    "solution", "blank", "one-wrong", "syntax-error", "import-error", "infinite-loop", "50MB-output",
-    "edited-locked-test", "deleted-answer-cell", "patched-helpers", "wrong-type", "kills-kernel",
-    "ignores-interrupts", "copied-graded-cell", "test-cell-to-markdown", "writes-stderr", "input-transformer",
-    "hides-errors", "deleted-solved-test"])
+    "one-wrong", "syntax-error", "import-error", "infinite-loop", "50MB-output", "wrong-type", "kills-kernel",
+    "ignores-interrupts", "writes-stderr", "input-transformer", "hides-errors"])
 def test_each_kind_gets_exactly_the_points_of_its_correct_exercises(attacked, kind):
     course, kinds, _ = attacked
     scores = gs.gradebook_scores(course, LESSON)

@@ -209,7 +209,7 @@ def graded(tmp_path_factory):
     require_sandbox()
     tmp = tmp_path_factory.mktemp("sandbox")
     course, submissions = new_course(tmp), tmp / "submissions"
-    reference = gs.make_course(tmp / "reference", [LESSON])
+    reference = gs.ROOT  # the committed student version: what nbgrader generates
     home_secret = Path.home() / ".course-sandbox-test-secret"
     targets = writing_targets(course, submissions)
     assert not any(path.exists() for name, path in targets.items() if name not in ("gradebook", "other student"))
@@ -296,7 +296,7 @@ def test_without_the_sandbox_the_attack_works_and_is_recorded(graded, tmp_path):
     listener = Listener()
     try:
         folder = gs.submissions_folder(tmp_path / "again", {"unsandboxed": network_attack(
-            gs.student_notebook(course.parent / "reference", LESSON), listener.port)}, LESSON)
+            gs.student_notebook(gs.ROOT, LESSON), listener.port)}, LESSON)
         outcome = command.grade(course, LESSON, folder, jobs=1, timeout=TIMEOUT, echo=lambda *a: None,
                                 sandbox_limits=None)
     finally:

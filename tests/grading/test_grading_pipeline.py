@@ -1,48 +1,127 @@
-"""The real nbgrader pipeline, headless, in a temporary copy of the course.
+"""Every lesson graded for real, each lesson's class graded once and shared by the tests below.
 
-For every lesson: generate the student version, submit the solutions, the untouched
-student notebook, and notebooks with exactly one exercise wrong; autograde; read the
-scores from nbgrader's gradebook.
+1. ``grade`` (the command an instructor runs: sandbox, nbgrader autograde, checks verified outside
+   the student's kernel, nbgrader's gradebook) grades six submissions of every lesson: the solution,
+   the untouched student notebook, two honest ones with every other exercise wrong (between them
+   each exercise is wrong once and right once), and the tampered pair of ``attacks.py`` (a cheat on
+   one half of the exercises, a harmless edit of the other half).
+2. Plain ``nbgrader generate_assignment`` of every lesson gives the committed student notebooks, and
+   plain ``nbgrader autograde`` (an instructor using nbgrader alone) scores lesson 1 rightly.
 """
 
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
+from course_utils.grading import command
 from course_utils.grading import notebooks as nb
+from course_utils.grading.gradebook import read_record
 from tests.grading import support as gs
+from tests.grading.attacks import tampered_pair
 
 LESSONS = gs.lessons()
+HONEST = ("solution", "blank", "odd-wrong", "even-wrong")
+#: Seconds a cell may run: generous, as on two busy cores a corpus cell can take 20 s (nothing here hangs).
+CELL_TIMEOUT = 120
+
+
+def lesson_submissions(lesson: str) -> dict[str, tuple[object, float]]:
+    """{student: (notebook, the score it must get)} of ``lesson``, honest and tampered."""
+    points = gs.exercise_points(gs.ROOT, lesson)
+    answers, total = list(points), sum(points.values())
+    # the committed student versions are what nbgrader generates (test below)
+    submissions = {"solution": (nb.read(gs.ROOT / "solutions" / lesson / f"{lesson}.ipynb"), total),
+                   "blank": (gs.student_notebook(gs.ROOT, lesson), 0.0)}
+    for name, wrong in (("odd-wrong", answers[0::2]), ("even-wrong", answers[1::2])):
+        submissions[name] = (gs.solved_notebook(gs.ROOT, lesson, wrong=set(wrong)),
+                             total - sum(points[a] for a in wrong))
+    for name, (notebook, score, _texts, _done) in tampered_pair(gs.ROOT, lesson).items():
+        submissions[name] = (notebook, score)
+    return submissions
 
 
 @pytest.fixture(scope="module")
-def graded_course(tmp_path_factory):
-    course = gs.make_course(tmp_path_factory.mktemp("course"))
-    expected = {}
+def graded(tmp_path_factory):
+    """The course after ``grade`` ran once per lesson; {lesson: Outcome}; {(lesson, student): score wanted}."""
+    tmp = tmp_path_factory.mktemp("class")
+    course = gs.new_course(tmp / "course")
+    outcomes, expected = {}, {}
     for lesson in LESSONS:
-        points = gs.exercise_points(course, lesson)
-        total = sum(points.values())
-        exercises = list(points)
-        gs.submit(course, lesson, "solution", nb.read(course / "solutions" / lesson / f"{lesson}.ipynb"))
-        gs.submit(course, lesson, "blank", gs.student_notebook(course, lesson))
-        expected[(lesson, "solution")] = total
-        expected[(lesson, "blank")] = 0.0
-        for wrong in {exercises[0], exercises[-1]}:
-            student = f"wrong-{wrong}"
-            gs.submit(course, lesson, student, gs.solved_notebook(course, lesson, wrong={wrong}))
-            expected[(lesson, student)] = total - points[wrong]
-        gs.nbgrader(course, "autograde", lesson, "--log-level=WARN")
-    return course, expected
+        submissions = lesson_submissions(lesson)
+        folder = gs.submissions_folder(tmp / f"submissions-{lesson}",
+                                       {student: notebook for student, (notebook, _) in submissions.items()}, lesson)
+        outcomes[lesson] = command.grade(course, lesson, folder, jobs=2, timeout=CELL_TIMEOUT, echo=lambda *a: None)
+        expected.update({(lesson, student): score for student, (_, score) in submissions.items()})
+    return course, outcomes, expected
 
 
 @pytest.mark.parametrize("lesson", LESSONS)
-def test_scores_in_gradebook_are_exactly_what_the_answers_earn(graded_course, lesson):
-    course, expected = graded_course
+def test_scores_in_gradebook_are_exactly_what_the_answers_earn(graded, lesson):
+    course, outcomes, expected = graded
+    assert not outcomes[lesson].failed and not outcomes[lesson].skipped, outcomes[lesson]
     scores = gs.gradebook_scores(course, lesson)
     wanted = {student: score for (name, student), score in expected.items() if name == lesson}
-    assert scores == pytest.approx(wanted), json.dumps({"got": scores, "expected": wanted}, indent=1)
+    verdicts = {student: read_record(course, lesson, student).get("verdicts") for student in scores
+                if scores[student] != wanted.get(student)}
+    assert scores == pytest.approx(wanted), json.dumps({"got": scores, "expected": wanted, "wrong ones": verdicts},
+                                                        indent=1)
+
+
+@pytest.mark.parametrize("lesson", LESSONS)
+def test_nbgrader_alone_gives_honest_students_the_same_scores(graded, lesson):
+    """What nbgrader's own autograde found inside the kernel equals the verified score, for honest notebooks."""
+    course, _, expected = graded
+    for student in HONEST:
+        record = read_record(course, lesson, student)
+        assert sum(record["nbgrader_scores"].values()) == pytest.approx(expected[(lesson, student)]), (
+            lesson, student, record["nbgrader_scores"])
+        if student != "solution":  # (a solution's test cells hold the hidden checks: reported as edited)
+            assert not record["report"], (lesson, student, record["report"])
+
+
+@pytest.mark.parametrize("lesson", LESSONS)
+def test_feedback_reports_every_edit_of_the_tampered_pair(graded, lesson):
+    course, _, _ = graded
+    for student, (_notebook, _score, texts, done) in tampered_pair(gs.ROOT, lesson).items():
+        feedback = gs.feedback_text(course, student, lesson)
+        for text in texts:
+            assert text in feedback, (lesson, student, text, done)
+
+
+@pytest.mark.parametrize("lesson", LESSONS)
+def test_feedback_never_shows_hidden_test_code(graded, lesson):
+    course, _, expected = graded
+    source = nb.read(gs.ROOT / "solutions" / lesson / f"{lesson}.ipynb")
+    hidden_lines = [line.strip() for cell in nb.test_cells(source).values()
+                    for block in re.findall(r"### BEGIN HIDDEN TESTS\n(.*?)### END HIDDEN TESTS", cell.source, re.S)
+                    for line in block.splitlines()
+                    if line.strip() and line.strip() not in nb.without_hidden_tests(cell.source)]  # not also visible
+    assert len(hidden_lines) >= 10
+    for student in (s for (name, s) in expected if name == lesson):
+        text = gs.feedback_text(course, student, lesson)
+        assert "hidden check(s), not shown" in text
+        for line in hidden_lines:
+            assert line not in text, (lesson, student, line)
+
+
+@pytest.fixture(scope="module")
+def plain_nbgrader(tmp_path_factory):
+    """Every lesson released by nbgrader; lesson 1's honest submissions autograded by the nbgrader command."""
+    course = gs.make_course(tmp_path_factory.mktemp("course"))
+    lesson = gs.ATTACK_LESSON
+    submissions = {k: v for k, v in lesson_submissions(lesson).items() if k in HONEST}
+    for student, (notebook, _) in submissions.items():
+        gs.submit(course, lesson, student, notebook)
+    gs.nbgrader(course, "autograde", lesson, "--log-level=WARN")
+    return course, {student: score for student, (_, score) in submissions.items()}
+
+
+def test_plain_nbgrader_autograde_scores_exactly_what_the_answers_earn(plain_nbgrader):
+    course, wanted = plain_nbgrader
+    assert gs.gradebook_scores(course, gs.ATTACK_LESSON) == pytest.approx(wanted)
 
 
 @pytest.mark.parametrize("lesson", LESSONS)
@@ -51,8 +130,8 @@ def test_lesson_is_worth_at_least_ten_points_over_four_exercises(lesson):
     assert len(points) >= 4 and sum(points.values()) >= 10
 
 
-def test_committed_student_notebooks_are_what_nbgrader_generates(graded_course):
-    course, _ = graded_course
+def test_committed_student_notebooks_are_what_nbgrader_generates(plain_nbgrader):
+    course, _ = plain_nbgrader
     for lesson in LESSONS:
         generated = (course / "notebooks" / lesson / f"{lesson}.ipynb").read_text()
         committed = (gs.ROOT / "notebooks" / lesson / f"{lesson}.ipynb").read_text()
