@@ -17,10 +17,12 @@ It reports, in one run:
 1. memory of ``BinaryCorpus`` against the float32 ``PackedCorpus`` (target: at least 24x less), and the peak
    extra memory while scoring;
 2. recall@10 of ``BinaryCorpus.search`` (binary top ``10 x oversampling``, exact rescoring) against exact
-   MaxSim, for oversampling 1, 2, 4 and 8, for both kinds of query (target: at least 0.95 at 4, planted);
+   MaxSim, for oversampling 1, 2, 4 and 8, for both kinds of query (target: at least 0.95 at 4, planted),
+   with binary MaxSim and with asymmetric MaxSim (float query against the documents' sign vectors);
 3. time per query: binary scores alone, binary search with rescoring x4, and float32 ``score_corpus``;
 4. Qdrant Edge on the same passages: exact float32 search against binary quantization with rescoring
-   (oversampling 4): time per query and recall@10 against exact MaxSim, beside the course's scorer.
+   (oversampling 4), symmetric and asymmetric (8-bit queries): time per query and recall@10 against
+   exact MaxSim, beside the course's scorer.
 
 Each target line says met or NOT met. The exit status is 1 if binary scores disagree with a direct
 computation or with Qdrant Edge's binary scores (timings and recall never fail the command).
@@ -75,20 +77,21 @@ def direct_binary_maxsim(query: np.ndarray, document: np.ndarray) -> int:
     return int((np.where(query > 0, 1, -1) @ np.where(document > 0, 1, -1).T).max(axis=1).sum())
 
 
-def recall_table(binary: BinaryCorpus, corpus: PackedCorpus, queries: list[np.ndarray], k: int = K
-                 ) -> dict[int, float]:
-    """``{oversampling: mean recall@k of binary.search against the exact top k}``."""
+def recall_table(binary: BinaryCorpus, corpus: PackedCorpus, queries: list[np.ndarray], k: int = K,
+                 asymmetric: bool = False) -> dict[int, float]:
+    """``{oversampling: mean recall@k of binary.search(..., asymmetric=asymmetric) against the exact top k}``."""
     exact = [top_k(score_corpus(q, corpus), k) for q in queries]
-    return {o: float(np.mean([recall(binary.search(q, k, oversampling=o)[0], e) for q, e in zip(queries, exact)]))
-            for o in OVERSAMPLINGS}
+    return {o: float(np.mean([recall(binary.search(q, k, oversampling=o, asymmetric=asymmetric)[0], e)
+                              for q, e in zip(queries, exact)])) for o in OVERSAMPLINGS}
 
 
 def edge_side(documents, corpus: PackedCorpus, queries: list[np.ndarray], repeat: int, report: Report) -> None:
     """Qdrant Edge: exact float32 against binary quantization + rescoring x4, time and recall@10."""
     exact = [top_k(score_corpus(q, corpus), K) for q in queries]
+    rescoring = {"rescore": True, "oversampling": 4.0}
     for name, quantization, params in (("Qdrant Edge, float32 exact", None, {"exact": True}),
-                                       ("Qdrant Edge, binary + rescoring x4", "binary",
-                                        {"rescore": True, "oversampling": 4.0})):
+                                       ("Qdrant Edge, binary + rescoring x4", "binary", rescoring),
+                                       ("Qdrant Edge, asymmetric + rescoring x4", "binary-asymmetric", rescoring)):
         with QuantizedEdgeIndex(documents, quantization) as index:
             if quantization == "binary":
                 engine = index.scores(queries[0], rescore=False)
@@ -127,21 +130,25 @@ def run(n_documents: int = 10_000, n_queries: int = 16, repeat: int = 5, seed: i
 
     report.say()
     report.say(f"recall@{K} of binary search + exact rescoring against exact MaxSim:")
-    report.say(f"{'oversampling':<14}" + "".join(f"{o:>8}" for o in OVERSAMPLINGS))
-    for kind, queries in kinds.items():
-        table = recall_table(binary, corpus, queries)
-        target = f"   at 4 >= {MIN_RECALL_AT_4}: {verdict(table[4] >= MIN_RECALL_AT_4)}" if kind == "planted" else ""
-        report.say(f"{kind + ' queries':<14}" + "".join(f"{table[o]:8.3f}" for o in OVERSAMPLINGS) + target)
+    report.say(f"{'oversampling':<22}" + "".join(f"{o:>8}" for o in OVERSAMPLINGS))
+    for asymmetric, scoring in ((False, "binary"), (True, "asymmetric")):
+        for kind, queries in kinds.items():
+            table = recall_table(binary, corpus, queries, asymmetric=asymmetric)
+            target = f"   at 4 >= {MIN_RECALL_AT_4}: {verdict(table[4] >= MIN_RECALL_AT_4)}" if kind == "planted" else ""
+            report.say(f"{scoring + ', ' + kind:<22}" + "".join(f"{table[o]:8.3f}" for o in OVERSAMPLINGS) + target)
 
     report.say()
     t_binary = timings(lambda: binary.scores(query), repeat)
     t_search = timings(lambda: binary.search(query, K, oversampling=4), repeat)
+    t_asymmetric = timings(lambda: binary.search(query, K, oversampling=4, asymmetric=True), repeat)
     t_float = timings(lambda: score_corpus(query, corpus), repeat)
     report.say(f"{'float32 score_corpus (exact)':<44}{milliseconds(t_float)}")
     report.say(f"{'binary scores alone (XOR + popcount, numpy)':<44}{milliseconds(t_binary)}  "
                f"{t_binary.min() / t_float.min():.2f}x the float32 time")
     report.say(f"{'binary search + rescoring x4':<44}{milliseconds(t_search)}  "
                f"{t_search.min() / t_float.min():.2f}x the float32 time")
+    report.say(f"{'asymmetric search + rescoring x4':<44}{milliseconds(t_asymmetric)}  "
+               f"{t_asymmetric.min() / t_float.min():.2f}x the float32 time")
     if edge:
         report.say()
         edge_side(documents, corpus, kinds["planted"], repeat, report)

@@ -33,7 +33,8 @@ __all__ = ["QuantizedEdgeIndex"]
 
 #: Name of the multivector in the shard.
 VECTOR = "colbert"
-QUANTIZATIONS = (None, "int8", "binary")
+#: "binary-asymmetric": binary documents, queries encoded with 8 bits (Qdrant's ``query_encoding``).
+QUANTIZATIONS = (None, "int8", "binary", "binary-asymmetric")
 DATATYPES = {"float32": edge.VectorStorageDatatype.Float32, "float16": edge.VectorStorageDatatype.Float16}
 
 
@@ -42,6 +43,8 @@ def _quantization_config(quantization: str | None, quantile: float):
         return None
     if quantization == "int8":
         return edge.ScalarQuantizationConfig(edge.ScalarType.Int8, quantile=quantile)
+    if quantization == "binary-asymmetric":
+        return edge.BinaryQuantizationConfig(query_encoding=edge.BinaryQuantizationQueryEncoding.Scalar8Bits)
     return edge.BinaryQuantizationConfig()
 
 
@@ -54,7 +57,8 @@ class QuantizedEdgeIndex(TemporaryShard):
 
     Args:
         documents: ``n`` arrays of shape ``(d_k, dim)`` or a ``PackedCorpus``.
-        quantization: None, ``"int8"`` or ``"binary"``.
+        quantization: None, ``"int8"``, ``"binary"`` or ``"binary-asymmetric"`` (binary documents,
+            8-bit queries).
         quantile: for ``"int8"``: the share of values inside the quantized range (Qdrant drops
             ``(1 - quantile) / 2`` of the values at each end when choosing it), in (0.5, 1].
         datatype: how the float vectors are stored: ``"float32"`` or ``"float16"``.

@@ -1,10 +1,11 @@
 """Every lesson graded for real, each lesson's class graded once and shared by the tests below.
 
 1. ``grade`` (the command an instructor runs: sandbox, nbgrader autograde, checks verified outside
-   the student's kernel, nbgrader's gradebook) grades six submissions of every lesson: the solution,
-   the untouched student notebook, two honest ones with every other exercise wrong (between them
-   each exercise is wrong once and right once), and the tampered pair of ``attacks.py`` (a cheat on
-   one half of the exercises, a harmless edit of the other half).
+   the student's kernel, nbgrader's gradebook) grades five submissions of every lesson: the solution,
+   the untouched student notebook, an honest one with every other exercise wrong, and the tampered
+   pair of ``attacks.py`` (a cheat on one half of the exercises and a harmless edit of the other half;
+   between them every exercise is right once and wrong once, so an exercise whose score depends on
+   another one's answer is caught).
 2. Plain ``nbgrader generate_assignment`` of every lesson gives the committed student notebooks, and
    plain ``nbgrader autograde`` (an instructor using nbgrader alone) scores lesson 1 rightly.
 """
@@ -23,7 +24,7 @@ from tests.grading import support as gs
 from tests.grading.attacks import tampered_pair
 
 LESSONS = gs.lessons()
-HONEST = ("solution", "blank", "odd-wrong", "even-wrong")
+HONEST = ("solution", "blank", "odd-wrong")
 #: Seconds a cell may run: generous, as on two busy cores a corpus cell can take 20 s (nothing here hangs).
 CELL_TIMEOUT = 120
 
@@ -35,9 +36,9 @@ def lesson_submissions(lesson: str) -> dict[str, tuple[object, float]]:
     # the committed student versions are what nbgrader generates (test below)
     submissions = {"solution": (nb.read(gs.ROOT / "solutions" / lesson / f"{lesson}.ipynb"), total),
                    "blank": (gs.student_notebook(gs.ROOT, lesson), 0.0)}
-    for name, wrong in (("odd-wrong", answers[0::2]), ("even-wrong", answers[1::2])):
-        submissions[name] = (gs.solved_notebook(gs.ROOT, lesson, wrong=set(wrong)),
-                             total - sum(points[a] for a in wrong))
+    wrong = answers[0::2]
+    submissions["odd-wrong"] = (gs.solved_notebook(gs.ROOT, lesson, wrong=set(wrong)),
+                                total - sum(points[a] for a in wrong))
     for name, (notebook, score, _texts, _done) in tampered_pair(gs.ROOT, lesson).items():
         submissions[name] = (notebook, score)
     return submissions
@@ -95,10 +96,10 @@ def test_feedback_reports_every_edit_of_the_tampered_pair(graded, lesson):
 def test_feedback_never_shows_hidden_test_code(graded, lesson):
     course, _, expected = graded
     source = nb.read(gs.ROOT / "solutions" / lesson / f"{lesson}.ipynb")
+    visible = "".join(nb.without_hidden_tests(cell.source) for cell in nb.test_cells(source).values())
     hidden_lines = [line.strip() for cell in nb.test_cells(source).values()
                     for block in re.findall(r"### BEGIN HIDDEN TESTS\n(.*?)### END HIDDEN TESTS", cell.source, re.S)
-                    for line in block.splitlines()
-                    if line.strip() and line.strip() not in nb.without_hidden_tests(cell.source)]  # not also visible
+                    for line in block.splitlines() if line.strip() and line.strip() not in visible]
     assert len(hidden_lines) >= 10
     for student in (s for (name, s) in expected if name == lesson):
         text = gs.feedback_text(course, student, lesson)
