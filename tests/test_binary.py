@@ -39,6 +39,27 @@ def test_scores_equal_the_direct_computation_in_several_chunks_and_threads(monke
     np.testing.assert_array_equal(binary.scores(queries[0], workers=1), expected[0])
 
 
+@pytest.mark.parametrize("dim", [128, 130, 7])
+def test_asymmetric_scores_equal_the_direct_computation_in_several_chunks(monkeypatch, dim):
+    monkeypatch.setattr(bn, "BLOCK_BYTES", 4 * 130 * 40)  # chunks of ~40 tokens
+    documents = random_token_vectors(30, min_tokens=1, max_tokens=60, dim=dim, seed=dim)
+    binary = BinaryCorpus.from_corpus(PackedCorpus.from_documents(documents))
+    query = random_token_vectors(1, min_tokens=1, max_tokens=32, dim=dim, seed=3)[0]
+    expected = [(query @ np.where(d > 0, 1.0, -1.0).T).max(axis=1).sum() for d in documents]
+    np.testing.assert_allclose(binary.asymmetric_scores(query), expected, rtol=1e-5, atol=1e-5)
+    np.testing.assert_array_equal(binary.signs(0, 3), np.where(documents[0][:3] > 0, 1.0, -1.0))
+
+
+def test_asymmetric_search_takes_its_candidates_from_asymmetric_scores(small):
+    _, corpus, binary = small
+    query = random_token_vectors(1, min_tokens=32, max_tokens=32, seed=9)[0]
+    exact = score_corpus(query, corpus)
+    ids, scores = binary.search(query, 3, oversampling=2.5, asymmetric=True)
+    candidates = top_k(binary.asymmetric_scores(query), 8)
+    np.testing.assert_array_equal(ids, candidates[top_k(exact[candidates], 3)])
+    np.testing.assert_allclose(scores, exact[ids], rtol=1e-6)
+
+
 def test_memory_is_32_times_less_for_128_numbers(small):
     _, corpus, binary = small
     assert binary.words.nbytes * 32 == corpus.vectors.nbytes

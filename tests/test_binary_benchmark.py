@@ -34,7 +34,8 @@ def test_planted_queries_are_unit_rows_that_favour_their_passages():
 def test_the_command_reports_on_a_small_corpus(capsys):
     assert bench.main(["--documents", "60", "--queries", "2", "--repeat", "1"]) == 0
     printed = capsys.readouterr().out
-    for words in ("x less", "recall@10", "random queries", "planted queries", "binary scores alone",
-                  "Qdrant Edge, float32 exact", "Qdrant Edge, binary + rescoring x4"):
+    for words in ("x less", "recall@10", "binary, random", "binary, planted", "asymmetric, planted",
+                  "binary scores alone", "asymmetric search + rescoring x4", "Qdrant Edge, float32 exact",
+                  "Qdrant Edge, binary + rescoring x4", "Qdrant Edge, asymmetric + rescoring x4"):
         assert words in printed
     assert "DISAGREEMENT" not in printed

@@ -49,6 +49,19 @@ def test_binary_scores_are_the_course_binary_maxsim(data):
         np.testing.assert_allclose(scores, exact[ids], atol=1e-4)
 
 
+def test_asymmetric_binary_ranks_closer_to_exact_than_binary(data):
+    """8-bit queries against 1-bit documents: other approximate scores, better correlated with exact MaxSim."""
+    documents, query, exact = data
+    with QuantizedEdgeIndex(documents, "binary") as index:
+        symmetric = index.scores(query, rescore=False)
+    with QuantizedEdgeIndex(documents, "binary-asymmetric") as index:
+        asymmetric = index.scores(query, rescore=False)
+        ids, scores = index.search(query, 5, rescore=True, oversampling=40.0)
+        np.testing.assert_allclose(scores, exact[ids], atol=1e-4)
+        np.testing.assert_array_equal(np.sort(ids), np.sort(top_k(exact, 5)))
+    assert np.corrcoef(asymmetric, exact)[0, 1] > np.corrcoef(symmetric, exact)[0, 1]
+
+
 def test_bad_arguments_are_named(data):
     documents, query, _ = data
     with pytest.raises(ValueError, match="quantization"):
