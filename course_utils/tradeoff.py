@@ -13,7 +13,8 @@ from collections.abc import Mapping
 __all__ = ["plot_tradeoff"]
 
 def _colour(name: str) -> str:
-    colours = (("binary", "tab:red"), ("int8", "tab:orange"), ("pooled", "tab:green"), ("float16", "tab:cyan"))
+    colours = (("asymmetric", "tab:purple"), ("binary", "tab:red"), ("int8", "tab:orange"), ("pooled", "tab:green"),
+               ("float16", "tab:cyan"))
     for key, colour in colours:
         if key in name:
             return colour
