@@ -248,6 +248,16 @@ def test_summary_line_words():
         check_summary.summary_line(0)
 
 
+def test_every_lesson_tells_students_about_the_pass_line_not_silence():
+    """The lessons' instructions match what a passing test cell does: it prints the pass line."""
+    from course_utils.grading import notebooks as nb
+
+    for path in sorted(ROOT.glob("solutions/*/*.ipynb")):
+        prose = " ".join(c.source for c in nb.read(path).cells if c.cell_type == "markdown")
+        assert "✓" in prose, path.name  # the pass line, quoted
+        assert "silent means" not in " ".join(prose.split()), path.name
+
+
 PASS_LINE_CELLS = [
     "from course_utils.checks import check\ncheck(1 + 1, 2, 'add')\ncheck([1.0, 2.0], [1, 2.0])",
     "check(1, 2, 'hint')",

@@ -112,10 +112,15 @@ def store_result(course: Path, lesson: str, submission, result: GradingResult, d
 
 
 def _status(course: Path, lesson: str, student: str) -> str:
-    """``graded``, or ``graded without sandbox (--no-sandbox)`` when its last grading ran without one."""
-    if read_record(course, lesson, student).get("sandbox") is False:
-        return "graded without sandbox (--no-sandbox)"
-    return "graded"
+    """``graded``, or ``graded without sandbox (--no-sandbox)`` when its last grading ran without one;
+    then, if the grading report found something (edited or deleted cells, tampering, stopped cells,
+    sandbox limits), ``; N finding(s) in the grading report (see the feedback)``."""
+    record = read_record(course, lesson, student)
+    status = "graded without sandbox (--no-sandbox)" if record.get("sandbox") is False else "graded"
+    findings = [line for line in record.get("report", []) if not line.startswith("Graded without the grading sandbox")]
+    if findings:
+        status += f"; {len(findings)} finding(s) in the grading report (see the feedback)"
+    return status
 
 
 def _csv_rows(course: Path, gradebook) -> tuple[list[dict], list[str]]:

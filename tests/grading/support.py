@@ -75,6 +75,16 @@ def solved_notebook(course: Path, lesson: str, wrong: set[str] = frozenset(), re
     return notebook
 
 
+def hidden_check_lines(lesson: str) -> list[str]:
+    """The lines of ``lesson``'s hidden checks that no visible check shows too (stripped)."""
+    source = nb.read(ROOT / "solutions" / lesson / f"{lesson}.ipynb")
+    cells = nb.test_cells(source).values()
+    visible = "".join(nb.without_hidden_tests(cell.source) for cell in cells)
+    return [line.strip() for cell in cells
+            for block in re.findall(r"### BEGIN HIDDEN TESTS\n(.*?)### END HIDDEN TESTS", cell.source, re.S)
+            for line in block.splitlines() if line.strip() and line.strip() not in visible]
+
+
 def submit(course: Path, lesson: str, student: str, notebook) -> None:
     nb.write(notebook, course / "submitted" / student / lesson / f"{lesson}.ipynb")
 
@@ -135,7 +145,7 @@ def csv_table(course: Path) -> dict:
     with open(course / "grades.csv", newline="") as table:
         return {(row["student"], row["lesson"]): {k: float(v) for k, v in row.items()
                                                   if k not in ("student", "lesson", "status") and v}
-                for row in csv.DictReader(table) if row["status"] == "graded"}
+                for row in csv.DictReader(table) if row["status"].startswith("graded")}
 
 
 def gradebook_table(course: Path) -> dict:

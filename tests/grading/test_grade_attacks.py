@@ -8,12 +8,10 @@ equal to everything) attack every lesson: the tampered pair in test_grading_pipe
 from __future__ import annotations
 
 import json
-import re
 
 import pytest
 
 from course_utils.grading import command
-from course_utils.grading import notebooks as nb
 from tests.grading import support as gs
 from tests.grading.attacks import lesson_one_attacks
 
@@ -56,10 +54,7 @@ def test_feedback_reports_structural_edits_and_tampering(attacked):
 
 def test_feedback_never_shows_hidden_test_code(attacked):
     course, kinds, _ = attacked
-    source = nb.read(gs.ROOT / "solutions" / LESSON / f"{LESSON}.ipynb")
-    hidden_lines = [line.strip() for cell in nb.test_cells(source).values()
-                    for line in re.findall(r"### BEGIN HIDDEN TESTS\n(.*?)### END HIDDEN TESTS", cell.source, re.S)
-                    for line in line.splitlines() if line.strip()]
+    hidden_lines = gs.hidden_check_lines(LESSON)
     assert hidden_lines
     for kind in kinds:
         text = feedback_text(course, kind)

@@ -305,7 +305,7 @@ def test_without_the_sandbox_the_attack_works_and_is_recorded(graded, tmp_path):
     assert listener.connections == [b"leaked answers"]
     assert "passed --no-sandbox" in feedback_text(course, "unsandboxed")
     rows = {row["student"]: row for row in csv.DictReader(command.write_csv(course).open())}
-    assert rows["unsandboxed"]["status"] == "graded without sandbox (--no-sandbox)"
+    assert rows["unsandboxed"]["status"].startswith("graded without sandbox (--no-sandbox)")
     assert rows["honest"]["status"] == "graded"
     record = json.loads((course / "autograded" / "honest" / LESSON / command.GRADING_RECORD).read_text())
     assert record["sandbox"] is True

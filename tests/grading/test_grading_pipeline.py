@@ -13,7 +13,6 @@
 from __future__ import annotations
 
 import json
-import re
 
 import pytest
 
@@ -92,14 +91,24 @@ def test_feedback_reports_every_edit_of_the_tampered_pair(graded, lesson):
             assert text in feedback, (lesson, student, text, done)
 
 
+def test_grades_csv_flags_the_tampered_and_not_the_honest(graded):
+    """An instructor reading only grades.csv sees which notebooks the grading report has findings on."""
+    import csv
+
+    course, _, _ = graded
+    with open(command.write_csv(course), newline="") as table:
+        status = {(row["student"], row["lesson"]): row["status"] for row in csv.DictReader(table)}
+    for lesson in LESSONS:
+        for student in ("blank", "odd-wrong"):
+            assert status[(student, lesson)] == "graded", (lesson, student)
+        for student in ("tampered-odd", "tampered-even"):
+            assert "finding(s) in the grading report (see the feedback)" in status[(student, lesson)], lesson
+
+
 @pytest.mark.parametrize("lesson", LESSONS)
 def test_feedback_never_shows_hidden_test_code(graded, lesson):
     course, _, expected = graded
-    source = nb.read(gs.ROOT / "solutions" / lesson / f"{lesson}.ipynb")
-    visible = "".join(nb.without_hidden_tests(cell.source) for cell in nb.test_cells(source).values())
-    hidden_lines = [line.strip() for cell in nb.test_cells(source).values()
-                    for block in re.findall(r"### BEGIN HIDDEN TESTS\n(.*?)### END HIDDEN TESTS", cell.source, re.S)
-                    for line in block.splitlines() if line.strip() and line.strip() not in visible]
+    hidden_lines = gs.hidden_check_lines(lesson)
     assert len(hidden_lines) >= 10
     for student in (s for (name, s) in expected if name == lesson):
         text = gs.feedback_text(course, student, lesson)
