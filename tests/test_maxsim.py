@@ -156,7 +156,9 @@ def test_property_invariant_to_order_of_document_tokens(query, document, random)
 @settings(max_examples=100, deadline=None)
 @given(token_arrays(), token_arrays(), hnp.arrays(np.float32, (1, 4), elements=finite))
 def test_property_adding_a_document_token_never_lowers_the_score(query, document, extra):
-    assert maxsim(query, np.vstack([document, extra])) >= maxsim(query, document) - 1e-5
+    base = maxsim(query, document)
+    # float32 products of different shapes may round differently: allow a few units in the last place
+    assert maxsim(query, np.vstack([document, extra])) >= base - (1e-5 + 1e-6 * abs(base))
 
 
 @settings(max_examples=100, deadline=None)
