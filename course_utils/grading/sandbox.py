@@ -48,6 +48,7 @@ __all__ = [
     "limit_findings",
     "parse_size",
     "python_folders",
+    "symlinks_to_python",
 ]
 
 #: The kernel of a worker whose process id is ``pid`` runs, when grading as root, as user UID_BASE + pid.
@@ -142,6 +143,21 @@ def python_folders() -> list[Path]:
     return [f for f in kept if not any(other in f.parents for other in kept)]
 
 
+def symlinks_to_python(mounted: list[Path]) -> list[tuple[Path, Path]]:
+    """[(link, its target)]: the first symbolic link on the paths by which Python was started (a ``.venv``
+    that links to an environment elsewhere, say) when no mounted folder holds it. The sandbox mounts
+    every folder at its real path, so such a link must be made again inside it."""
+    links = {}
+    for start in (sys.prefix, sys.exec_prefix, sys.executable):
+        path = Path(os.path.abspath(start))
+        for candidate in [*reversed(path.parents), path]:
+            if candidate.is_symlink():
+                if not any(folder == candidate or folder in candidate.parents for folder in mounted):
+                    links[candidate] = candidate.resolve()
+                break
+    return sorted(links.items())
+
+
 def bwrap_command(argv: list[str], limits: Limits, *, cwd: Path, private: Path, writable: list[Path],
                   readable: list[Path], uid: int | None) -> list[str]:
     """The command that runs ``argv`` in the sandbox.
@@ -174,6 +190,12 @@ def bwrap_command(argv: list[str], limits: Limits, *, cwd: Path, private: Path, 
                 made.add(parent)
         command += [how, str(path), str(path)]
         made.add(path)
+    for link, target in symlinks_to_python([path for path, _ in mounts]):
+        for parent in reversed(link.parents):
+            if parent not in made:
+                command += ["--perms", "0755", "--dir", str(parent)]
+                made.add(parent)
+        command += ["--symlink", str(target), str(link)]
     command += ["--chdir", str(cwd), "--", sys.executable, "-I", "-S", str(CONFINE),
                 "--memory", str(limits.memory), "--processes", str(limits.processes),
                 "--file-size", str(limits.file_size)]
@@ -188,7 +210,11 @@ def environment(outside: dict[str, str]) -> dict[str, str]:
             if k in KEPT_VARIABLES or k == LOG_VARIABLE or k.startswith(("JPY_", "LC_", "COURSE_"))}
     kept.pop("JPY_PARENT_PID", None)  # its parent in the sandbox is bwrap's process 1, never the grader
     scripts = str(Path(sys.executable).parent)
-    return {**kept, "PATH": f"{scripts}:/usr/local/bin:/usr/bin:/bin", "HOME": "/tmp", "TMPDIR": "/tmp",
+    # the kernel imports the course package the grader uses (mounted), even when the environment's
+    # own install of it points elsewhere (a course copy sharing another copy's .venv)
+    package_parent = str(Path(course_utils.__file__).resolve().parent.parent)
+    return {**kept, "PATH": f"{scripts}:/usr/local/bin:/usr/bin:/bin", "PYTHONPATH": package_parent,
+            "HOME": "/tmp", "TMPDIR": "/tmp",
             "MPLCONFIGDIR": "/tmp/matplotlib", "IPYTHONDIR": "/tmp/ipython", "PYTHONDONTWRITEBYTECODE": "1"}
 
 

@@ -336,3 +336,21 @@ def test_grade_stops_before_grading_without_bubblewrap(tmp_path, monkeypatch):
     with pytest.raises(sandbox.SandboxUnavailable, match="bubblewrap .* not installed.*--no-sandbox"):
         command.grade(course, LESSON, tmp_path / "nothing", echo=lambda *a: None)
     assert not (course / "gradebook.db").exists()
+
+
+def test_a_course_copy_whose_venv_is_a_symlink_can_make_the_sandbox(tmp_path):
+    """The sandbox mounts folders at their real paths: the link to the environment is made again inside it,
+    and the kernel imports the copy's course package, not the one the shared environment was installed from."""
+    import subprocess
+    import sys
+
+    require_sandbox()
+    copy = tmp_path / "copy"
+    shutil.copytree(gs.ROOT / "course_utils", copy / "course_utils", ignore=shutil.ignore_patterns("__pycache__"))
+    (copy / ".venv").symlink_to(Path(sys.prefix))  # this test run's environment, shared by the copy
+    probe = ("from course_utils.grading import sandbox; sandbox.check_available(sandbox.Limits()); "
+             "import course_utils; print(course_utils.__file__)")
+    run = subprocess.run([str(copy / ".venv" / "bin" / "python"), "-c", probe], cwd=copy, capture_output=True,
+                         text=True, timeout=120)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert run.stdout.strip() == str(copy / "course_utils" / "__init__.py")
