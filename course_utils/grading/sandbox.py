@@ -183,19 +183,20 @@ def bwrap_command(argv: list[str], limits: Limits, *, cwd: Path, private: Path, 
     mounts = [(p, "--ro-bind") for p in [*python_folders(), *readable] if p.exists()]
     mounts += [(p, "--bind") for p in [private, cwd, *writable]]
     made = {Path("/"), Path("/usr"), Path("/etc"), Path("/tmp")}
-    for path, how in sorted(mounts, key=lambda item: len(item[0].parts)):
-        for parent in reversed(path.parents):  # folders above a mount: readable, as outside
+
+    def folders_above(path: Path) -> list[str]:  # readable, as outside
+        args = []
+        for parent in reversed(path.parents):
             if parent not in made:
-                command += ["--perms", "0755", "--dir", str(parent)]
+                args += ["--perms", "0755", "--dir", str(parent)]
                 made.add(parent)
-        command += [how, str(path), str(path)]
+        return args
+
+    for path, how in sorted(mounts, key=lambda item: len(item[0].parts)):
+        command += [*folders_above(path), how, str(path), str(path)]
         made.add(path)
     for link, target in symlinks_to_python([path for path, _ in mounts]):
-        for parent in reversed(link.parents):
-            if parent not in made:
-                command += ["--perms", "0755", "--dir", str(parent)]
-                made.add(parent)
-        command += ["--symlink", str(target), str(link)]
+        command += [*folders_above(link), "--symlink", str(target), str(link)]
     command += ["--chdir", str(cwd), "--", sys.executable, "-I", "-S", str(CONFINE),
                 "--memory", str(limits.memory), "--processes", str(limits.processes),
                 "--file-size", str(limits.file_size)]
