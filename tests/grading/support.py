@@ -80,9 +80,12 @@ def hidden_check_lines(lesson: str) -> list[str]:
     source = nb.read(ROOT / "solutions" / lesson / f"{lesson}.ipynb")
     cells = nb.test_cells(source).values()
     visible = "".join(nb.without_hidden_tests(cell.source) for cell in cells)
-    return [line.strip() for cell in cells
-            for block in re.findall(r"### BEGIN HIDDEN TESTS\n(.*?)### END HIDDEN TESTS", cell.source, re.S)
-            for line in block.splitlines() if line.strip() and line.strip() not in visible]
+    lines = []
+    for cell in cells:
+        text = cell.source.splitlines()
+        lines += [text[number - 1].strip() for number, marker in nb.hidden_test_lines(cell.source).items()
+                  if not marker]
+    return [line for line in lines if line and line not in visible]
 
 
 def submit(course: Path, lesson: str, student: str, notebook) -> None:
