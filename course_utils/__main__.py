@@ -55,6 +55,17 @@ def _sandbox_options(grade: argparse.ArgumentParser) -> None:
                        help="largest file a notebook may write (default: 1G)")
 
 
+def _positive_int(text: str) -> int:
+    """argparse type: a whole number of seconds above 0."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number of seconds, got {text!r}") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be at least 1 second, got {value}")
+    return value
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m course_utils", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True, metavar="command")
@@ -78,7 +89,10 @@ def main(argv: list[str] | None = None) -> int:
     grade.add_argument("submissions", help="folder or zip file of the students' notebooks")
     grade.add_argument("--course", default=".", help="the course directory (default: the current folder)")
     grade.add_argument("--jobs", type=int, default=None, help="notebooks graded at once (default: the cores)")
-    grade.add_argument("--timeout", type=int, default=60, help="seconds a cell may run (default: 60)")
+    grade.add_argument("--timeout", type=_positive_int, default=60, help="seconds a cell may run (default: 60)")
+    grade.add_argument("--notebook-timeout", type=_positive_int, default=600,
+                       help="seconds one notebook may run in all (default: 600); when it is spent, its other "
+                            "cells are skipped and only answer and test cells still run, 10 s each")
     grade.add_argument("--regrade", action="store_true", help="grade again submissions that did not change")
     grade.add_argument("--roster", default=None,
                        help="CSV of the class's student ids (a column named id, username or identifier; the "

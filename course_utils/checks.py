@@ -16,25 +16,25 @@ course_utils.checks.CheckFailed: Not yet: expected [1, 3], got [1, 2]: they firs
 
 The instructor's ``grade`` command does not trust this function, nor anything
 else in the student's kernel. It runs the test cells with the expected values
-of hidden checks removed and an id added to every check; ``check`` then only
-writes the value it was given, as plain data, to the file named by the
-environment variable ``COURSE_CHECK_LOG``, and the grader compares it with
-:func:`compare` in its own process. Expected values that are never in the
-kernel cannot be read or faked there.
+of hidden checks removed and an id added to every check; ``check`` then
+publishes the value it was given, as plain data, in a display message of the
+type :data:`RECORD_MIME`, which the grader takes from the running test cell's
+messages (:mod:`course_utils.grading.execution`) and compares with the expected
+value in its own process. Expected values that are never in the kernel cannot
+be read or faked there.
 """
 
 from __future__ import annotations
 
-import json
 import math
-import os
 import re
 from collections.abc import Mapping
 
-__all__ = ["LOG_VARIABLE", "TOLERANCE", "CheckFailed", "check", "compare", "explain", "plain"]
+__all__ = ["RECORD_MIME", "TOLERANCE", "CheckFailed", "check", "compare", "explain", "plain", "publish_record"]
 
-#: Environment variable naming the file a grading run collects checked values in.
-LOG_VARIABLE = "COURSE_CHECK_LOG"
+#: The display-data type of one check's record while the grader runs a test cell
+#: (``{"check": id, "value": plain value}`` or ``{"check": id, "error": exception type}``).
+RECORD_MIME = "application/vnd.course-check+json"
 _NOT_GIVEN = object()
 
 #: Default tolerance for floats: |actual - expected| <= TOLERANCE * max(1, |expected|).
@@ -101,8 +101,12 @@ def compare(actual, expected, tolerance: float = TOLERANCE, where: str = "") -> 
         if isinstance(actual, bool) or not isinstance(actual, (int, float)):
             return f"expected a number{at}, got {_describe(actual)}"
         allowed = 0.0 if isinstance(expected, int) else tolerance * max(1.0, abs(expected))
-        if math.isnan(actual) or abs(actual - expected) > allowed:
-            return f"expected {expected!r}{at}, got {actual!r}"
+        try:
+            off = math.isnan(actual) or abs(actual - expected) > allowed
+        except (OverflowError, ValueError):  # an integer too large for a float, say 10**400
+            off = True
+        if off:
+            return f"expected {expected!r}{at}, got {_short(actual)}"
         return None
     if isinstance(expected, list):
         if not isinstance(actual, list):
@@ -146,6 +150,18 @@ def _count_for_cell_summary(passed: bool) -> None:
     check_summary.record(passed)
 
 
+def publish_record(record: dict) -> None:
+    """Send one check's record to the grader, as display data of type :data:`RECORD_MIME` (grading only).
+
+    Front-ends show nothing for it; outside IPython it goes nowhere.
+    """
+    try:
+        from IPython.display import publish_display_data
+    except ImportError:
+        return
+    publish_display_data({RECORD_MIME: record}, metadata={})
+
+
 class CheckFailed(AssertionError):
     """A check that did not pass: shown as its message alone, not as a traceback.
 
@@ -170,22 +186,22 @@ def check(actual, expected=_NOT_GIVEN, hint: str = "", *, tolerance: float = TOL
             Left out only by the grader, for hidden checks it compares itself.
         hint: what to look at when the answer is wrong.
         tolerance: relative tolerance for numbers (absolute below 1).
-        check_id: set by the grader: where to file ``actual`` in the grading log.
+        check_id: set by the grader: ``actual`` is then published as the record of this check.
 
     Raises:
         CheckFailed: (an ``AssertionError``) ``Not yet: expected ..., got .... Hint: ...``.
     """
-    log = os.environ.get(LOG_VARIABLE)
-    if log and check_id:
-        with open(log, "a", encoding="utf-8") as file:
-            file.write(json.dumps({"check": check_id, "value": plain(actual)}) + "\n")
+    if check_id:  # the grader's version of a test cell: it decides outside the kernel
+        publish_record({"check": check_id, "value": plain(actual)})
     if expected is _NOT_GIVEN:
         return
     problem = explain(plain(actual), plain(expected), tolerance)
-    if not log:  # the grader decides outside the kernel and shows its own result instead
+    if not check_id:
         _count_for_cell_summary(problem is None)
     if problem:
         message = f"Not yet: {problem}."
         if hint:
             message += f" Hint: {hint}"
-        raise CheckFailed(message)
+        failure = CheckFailed(message)
+        failure.course_recorded = bool(check_id)  # its value is in the record: no error record needed
+        raise failure

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 import numpy as np
 import pytest
 
@@ -71,21 +69,41 @@ def test_expected_values_must_be_plain_data():
         compare(1, object())
 
 
-def test_grading_run_logs_values_and_compares_hidden_checks_outside(tmp_path, monkeypatch):
-    log = tmp_path / "log.jsonl"
-    monkeypatch.setenv(checks.LOG_VARIABLE, str(log))
+def test_grading_run_publishes_values_and_compares_hidden_checks_outside(monkeypatch):
+    records = []
+    monkeypatch.setattr(checks, "publish_record", records.append)
     check(np.array([1, 2]), [1, 2], "hint", check_id="ex1-test/0")
     check([9], hint="hidden: no expected value here", check_id="ex1-test/1")  # never raises in the kernel
-    check(5, 5)  # no id: a student's own check, not logged
-    entries = [json.loads(line) for line in log.read_text().splitlines()]
-    assert entries == [{"check": "ex1-test/0", "value": [1, 2]}, {"check": "ex1-test/1", "value": [9]}]
+    check(5, 5)  # no id: a student's own check, not published
+    assert records == [{"check": "ex1-test/0", "value": [1, 2]}, {"check": "ex1-test/1", "value": [9]}]
+    with pytest.raises(checks.CheckFailed) as failed:
+        check(3, 4, check_id="ex1-test/2")
+    assert failed.value.course_recorded and records[-1] == {"check": "ex1-test/2", "value": 3}
 
 
-def test_nothing_is_logged_outside_grading(tmp_path, monkeypatch):
-    monkeypatch.delenv(checks.LOG_VARIABLE, raising=False)
+def test_nothing_is_published_or_written_outside_grading(tmp_path, monkeypatch):
+    records = []
+    monkeypatch.setattr(checks, "publish_record", records.append)
     monkeypatch.chdir(tmp_path)
-    check(1, 1, check_id="x/0")
-    assert list(tmp_path.iterdir()) == []
+    check(1, 1)
+    with pytest.raises(checks.CheckFailed):
+        check(1, 2)
+    assert records == [] and list(tmp_path.iterdir()) == []
+
+
+def test_a_record_is_display_data_of_the_course_type_that_front_ends_do_not_show(monkeypatch):
+    import IPython.display
+
+    sent = []
+    monkeypatch.setattr(IPython.display, "publish_display_data", lambda data, metadata: sent.append(data))
+    checks.publish_record({"check": "a/0", "value": 1})
+    assert sent == [{checks.RECORD_MIME: {"check": "a/0", "value": 1}}]
+    assert "text/plain" not in sent[0]  # nothing for a person to read
+
+
+def test_a_huge_integer_is_a_wrong_answer_not_a_crash():
+    assert compare(10**400, 3.5) == "expected 3.5, got " + checks._short(10**400)
+    assert compare(10**400, 2) is not None and compare(-(10**400), 0.0) is not None
 
 
 def test_a_failing_check_shows_its_message_alone_and_a_real_error_its_traceback(capsys):

@@ -46,6 +46,7 @@ def run_command(args) -> int:
     course = Path(args.course).resolve()
     try:
         outcome = command.grade(course, args.lesson, Path(args.submissions), jobs=args.jobs, timeout=args.timeout,
+                                notebook_timeout=args.notebook_timeout,
                                 regrade=args.regrade, real_models=args.real_models, roster=args.roster,
                                 echo=print, sandbox_limits=sandbox_limits(args))
     except ValueError as error:

@@ -13,11 +13,19 @@ name the student chose; with a roster (``--roster``) an id counts only if it is 
 A file that matches no student, or could be more than one, is reported and not graded.
 When a student has several notebooks: the newest attempt, then the one named
 ``<lesson>.ipynb``, then the newest file. Every other file is reported by name.
+
+Symbolic links and anything that is not a regular file (a FIFO, a device) are reported and
+never followed or read: a link in a submissions folder could point at the instructor's
+solution or gradebook. The chosen notebooks are read once, here (:func:`read_regular_file`),
+and graded, hashed and stored from those bytes.
 """
 
 from __future__ import annotations
 
+import errno
+import os
 import shutil
+import stat
 import tempfile
 import zipfile
 from dataclasses import dataclass, field
@@ -27,19 +35,56 @@ from pathlib import Path
 from course_utils.grading import matching
 
 
+#: The largest notebook file graded (a lesson's notebook with its outputs is under 5 MB).
+MAX_NOTEBOOK_BYTES = 100 * 2**20
+_NOT_REGULAR = "is not a regular file (a device, a pipe or a socket): only notebook files are graded"
+_LINK = "is a symbolic link: links are never followed, submit the notebook file itself"
+
+
 @dataclass
 class Submission:
+    """One student's chosen notebook: ``content`` is its file's bytes, read once when it was collected."""
+
     student: str
     path: Path
     timestamp: datetime
+    content: bytes = b""
+
+
+class NotARegularFile(ValueError):
+    """A submission that is a link, not a regular file, too large or unreadable (the message says which)."""
+
+
+def read_regular_file(path: Path, limit: int = MAX_NOTEBOOK_BYTES) -> bytes:
+    """The bytes of the regular file at ``path``, opened without following a link.
+
+    Raises:
+        NotARegularFile: ``path`` is a symbolic link, not a regular file, larger than ``limit`` or unreadable.
+    """
+    try:
+        handle = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    except OSError as error:
+        if error.errno == errno.ELOOP:
+            raise NotARegularFile(_LINK) from None
+        raise NotARegularFile(f"cannot be read: {error.strerror}") from None
+    with os.fdopen(handle, "rb") as file:
+        info = os.fstat(file.fileno())
+        if not stat.S_ISREG(info.st_mode):
+            raise NotARegularFile(_NOT_REGULAR)
+        data = file.read(limit + 1)
+    if len(data) > limit:
+        raise NotARegularFile(f"is larger than {limit // 2**20} MB: not a lesson notebook")
+    return data
 
 
 @dataclass
 class Collected:
-    """The submissions found, the files passed over (name, why), and where a zip was unpacked."""
+    """The submissions found, the files passed over (name, why), the students whose chosen file could
+    not be read (student, why), and where a zip was unpacked."""
 
     submissions: list[Submission] = field(default_factory=list)
     skipped: list[tuple[str, str]] = field(default_factory=list)
+    unreadable: list[tuple[str, str]] = field(default_factory=list)
     folder: Path | None = None
     zip_name: str | None = None
     unpacked: Path | None = None
@@ -59,18 +104,24 @@ def _mtime(path: Path) -> datetime:
     return datetime.fromtimestamp(path.stat().st_mtime, tz=timezone.utc)
 
 
-def _extract(archive_path: Path, target: Path) -> None:
+def _extract(archive_path: Path, target: Path) -> list[tuple[str, str]]:
+    """Unpack ``archive_path`` into ``target``; the entries left out: [(name, why)]."""
+    left_out = []
     with zipfile.ZipFile(archive_path) as archive:
         for member in archive.infolist():
             name = Path(member.filename)
             if name.is_absolute() or ".." in name.parts:
+                left_out.append((f"{archive_path.name}: {member.filename}", "points outside the zip file's "
+                                 "folder (an absolute path or ..); it was not unpacked"))
                 continue  # never write outside the folder
             archive.extract(member, target)
+    return left_out
 
 
-def unpack_if_zip(path: Path) -> Path:
+def unpack_if_zip(path: Path, left_out: list | None = None) -> Path:
     """``path`` itself, or a temporary folder holding the contents of the zip file at ``path`` (or of
-    every zip file in the folder ``path``, when it holds nothing else)."""
+    every zip file in the folder ``path``, when it holds nothing else). Entries not unpacked are
+    appended to ``left_out`` as (name, why)."""
     path = Path(path)
     if path.is_file() and zipfile.is_zipfile(path):
         archives = [path]
@@ -83,7 +134,9 @@ def unpack_if_zip(path: Path) -> Path:
         return path
     target = Path(tempfile.mkdtemp(prefix="course-submissions-"))
     for archive in sorted(archives):
-        _extract(archive, target)
+        skipped = _extract(archive, target)
+        if left_out is not None:
+            left_out += skipped
     return target
 
 
@@ -106,18 +159,46 @@ def collect(folder: Path, lesson: str = "", roster: frozenset[str] | None = None
     given = Path(folder)
     if not given.exists():
         raise ValueError(f"submissions folder {given} does not exist")
-    folder = unpack_if_zip(given)
-    result = Collected(folder=folder)
+    left_out: list[tuple[str, str]] = []
+    folder = unpack_if_zip(given, left_out)
+    result = Collected(folder=folder, skipped=left_out)
     if folder != given:
         result.zip_name = given.name if given.is_file() else f"{given.name} (zip files)"
         result.unpacked = folder
     if not folder.is_dir():
         raise ValueError(f"{folder} is neither a folder nor a zip file of submissions")
-    entries = [e for e in sorted(folder.iterdir()) if not e.name.startswith(".") and e.name != "__MACOSX"]
+    entries = _regular([e for e in sorted(folder.iterdir()) if not e.name.startswith(".") and e.name != "__MACOSX"],
+                       result)
     candidates = _from_folders(result, [e for e in entries if e.is_dir()], roster)
     candidates += _from_files(result, [e for e in entries if not e.is_dir()], roster)
     _choose(result, candidates, lesson)
     return result
+
+
+def _regular(entries: list[Path], result: Collected) -> list[Path]:
+    """The folders and regular files of ``entries``; links and other kinds of file are reported."""
+    kept = []
+    for entry in entries:
+        mode = entry.lstat().st_mode
+        if stat.S_ISLNK(mode):
+            result.skipped.append((result.display(entry), _LINK))
+        elif stat.S_ISDIR(mode) or stat.S_ISREG(mode):
+            kept.append(entry)
+        else:
+            result.skipped.append((result.display(entry), _NOT_REGULAR))
+    return kept
+
+
+def _notebooks_in(result: Collected, folder: Path) -> list[Path]:
+    """The regular ``.ipynb`` files under ``folder`` (links reported, never followed; checkpoints left out)."""
+    found = []
+    for parent, folders, files in os.walk(folder):  # does not enter linked folders
+        here = Path(parent)
+        folders[:] = sorted(name for name in folders if name != ".ipynb_checkpoints" and
+                            (here / name) in _regular([here / name], result))
+        found += [path for path in _regular([here / name for name in sorted(files) if name.endswith(".ipynb")],
+                                            result)]
+    return sorted(found)
 
 
 def _from_folders(result: Collected, folders: list[Path], roster) -> list[_Candidate]:
@@ -133,7 +214,7 @@ def _from_folders(result: Collected, folders: list[Path], roster) -> list[_Candi
             result.skipped.append((result.display(entry) + "/", f"{why}" if parsed or roster is not None
                                    else f"{entry.name!r} is not a usable student id"))
             continue
-        notebooks = sorted(p for p in entry.rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts)
+        notebooks = _notebooks_in(result, entry)
         if not notebooks:
             result.skipped.append((result.display(entry) + "/", "holds no .ipynb file"))
         candidates += [_Candidate(student, path, None) for path in notebooks]
@@ -209,7 +290,13 @@ def _choose(result: Collected, candidates: list[_Candidate], lesson: str) -> Non
 
     for student, options in sorted(by_student.items()):
         chosen = max(options, key=key)
-        result.submissions.append(Submission(student, chosen.path, chosen.attempt or _mtime(chosen.path)))
+        try:
+            content = read_regular_file(chosen.path)
+        except NotARegularFile as problem:
+            result.skipped.append((result.display(chosen.path), str(problem)))
+            result.unreadable.append((student, f"{result.display(chosen.path)} {problem}"))
+            continue
+        result.submissions.append(Submission(student, chosen.path, chosen.attempt or _mtime(chosen.path), content))
         named = key(chosen)[2]
         for other in options:
             if other is chosen:

@@ -31,14 +31,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from course_utils.grading import collect as collecting
-from course_utils.grading import feedback_header, interrupts, matching, nbgrader_course, sandbox, sanitize, worker
+from course_utils.grading import interrupts, matching, nbgrader_course, sandbox, sanitize, worker
 from course_utils.grading import notebooks as nb
 from course_utils.grading.gradebook import GRADING_RECORD, manual_scores, read_record, store_result, write_csv
 from course_utils.grading.jobs import GradingJob
 
-__all__ = ["DEFAULT_LIMITS", "GRADING_RECORD", "Outcome", "grade", "store_result", "write_csv"]
+__all__ = ["DEFAULT_LIMITS", "DEFAULT_NOTEBOOK_TIMEOUT", "GRADING_RECORD", "Outcome", "grade", "store_result",
+           "write_csv"]
 #: The sandbox's limits when none are given (a frozen dataclass, so one shared value is safe).
 DEFAULT_LIMITS = sandbox.Limits()
+#: Seconds one notebook may run in all when no budget is given (``--notebook-timeout``).
+DEFAULT_NOTEBOOK_TIMEOUT = 600
 
 
 @dataclass
@@ -55,8 +58,8 @@ class Outcome:
     csv: Path | None = None
 
 
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+def _sha256(content: bytes) -> str:
+    return hashlib.sha256(content).hexdigest()
 
 
 def _progress(total: int):
@@ -67,12 +70,15 @@ def _progress(total: int):
 
 
 def grade(course: Path, lesson: str, submissions_folder: Path, *, jobs: int | None = None, timeout: int = 60,
+          notebook_timeout: int = DEFAULT_NOTEBOOK_TIMEOUT,
           regrade: bool = False, real_models: bool = False, roster: str | Path | None = None,
           echo: Callable[[str], object] | None = None,
           sandbox_limits: sandbox.Limits | None = DEFAULT_LIMITS) -> Outcome:
     """Grade every submission of ``lesson`` in ``submissions_folder``; see the module docstring.
 
     ``roster``: a CSV of the class's student ids (:func:`matching.read_roster`) to match files exactly.
+    ``timeout``: seconds a cell may run; ``notebook_timeout``: seconds the whole notebook may run (its
+    slow cells are stopped, and once it is spent only answer and test cells still run).
     Every kernel runs in the grading sandbox with ``sandbox_limits`` (None: no sandbox, ``--no-sandbox``).
     ``grades.csv`` is rewritten from the gradebook at the end, also after an interrupt.
     ``echo`` is called with a line saying how many will be graded, before grading (the command line
@@ -100,9 +106,10 @@ def grade(course: Path, lesson: str, submissions_folder: Path, *, jobs: int | No
         try:
             found = collecting.collect(Path(submissions_folder), lesson, students)
             outcome.skipped = list(found.skipped)
+            outcome.not_graded = list(found.unreadable)
             try:
-                _grade_collected(_Run(course, lesson, found, outcome, jobs, timeout, regrade, real_models,
-                                      echo or (lambda _line: None), sandbox_limits))
+                _grade_collected(_Run(course, lesson, found, outcome, jobs, timeout, notebook_timeout, regrade,
+                                      real_models, echo or (lambda _line: None), sandbox_limits))
             finally:
                 found.cleanup()
         except KeyboardInterrupt:
@@ -115,10 +122,13 @@ def grade(course: Path, lesson: str, submissions_folder: Path, *, jobs: int | No
 
 
 def _write_csv_if_graded(course: Path, lesson: str, outcome: Outcome) -> Path | None:
-    """``grades.csv`` from the gradebook (None when there is no gradebook yet)."""
-    if not (course / "gradebook.db").exists():
+    """``grades.csv`` from the gradebook (None when there is no gradebook yet), with a row for each student of
+    this run who has no grade because their file could not be read or their grading failed."""
+    rows = [(student, lesson, why) for student, why in outcome.not_graded]
+    rows += [(student, lesson, f"grading failed ({why})") for student, why in outcome.failed]
+    if not rows and not (course / "gradebook.db").exists():
         return None
-    return write_csv(course, [(student, lesson, why) for student, why in outcome.not_graded])
+    return write_csv(course, rows)
 
 
 @dataclass
@@ -131,6 +141,7 @@ class _Run:
     outcome: Outcome
     jobs: int | None
     timeout: int
+    notebook_timeout: int
     regrade: bool
     real_models: bool
     echo: Callable[[str], object]
@@ -141,7 +152,7 @@ class _Run:
 def _job(run: _Run, submission: collecting.Submission) -> GradingJob | None:
     """The grading job of one submission, or None when it cannot be graded (recorded in the outcome)."""
     try:
-        repaired = sanitize.sanitize(sanitize.read_submission(submission.path), run.setup.release, run.lesson)
+        repaired = sanitize.sanitize(sanitize.read_submission(submission.content), run.setup.release, run.lesson)
     except sanitize.UnreadableSubmission as problem:
         run.outcome.skipped.append((run.found.display(submission.path), f"{problem}"))
         run.outcome.not_graded.append((submission.student, f"{run.found.display(submission.path)} {problem}"))
@@ -149,7 +160,7 @@ def _job(run: _Run, submission: collecting.Submission) -> GradingJob | None:
     return GradingJob(
         lesson=run.lesson, student=submission.student, notebook=nb.write_string(repaired.notebook),
         timestamp=submission.timestamp.strftime("%Y-%m-%d %H:%M:%S.%f %Z"),
-        test_cells=run.setup.test_cells, timeout=run.timeout,
+        test_cells=run.setup.test_cells, timeout=run.timeout, notebook_timeout=run.notebook_timeout,
         visible_sources={k: c.source for k, c in nb.test_cells(run.setup.release).items()},
         manual_scores=manual_scores(run.course, run.lesson, submission.student),
         findings=repaired.findings, tampering=repaired.tampering)
@@ -159,7 +170,7 @@ def _grade_collected(run: _Run) -> None:
     run.setup = nbgrader_course.prepare(run.course, run.lesson, run.timeout)
     todo = []
     for submission in run.found.submissions:
-        digest = _sha256(submission.path)
+        digest = _sha256(submission.content)
         if not run.regrade and read_record(run.course, run.lesson, submission.student).get("sha256") == digest:
             run.outcome.unchanged.append(submission.student)
             continue
@@ -225,7 +236,6 @@ def _store(run: _Run, submission: collecting.Submission, digest: str, future, pr
     """Store one finished grading (or record why it failed)."""
     try:
         result = future.result()
-        result.feedback = feedback_header.name_exercises(result.feedback, run.setup.test_cells)
         store_result(run.course, run.lesson, submission, result, digest)
         run.outcome.graded.append(submission.student)
         progress.set_postfix_str(f"{submission.student}: {result.score:g}/{result.points:g}")

@@ -1,10 +1,15 @@
 """Inside the grading sandbox: set the limits, leave root, then run the kernel.
 
 Run by bubblewrap as the sandbox's first command (``python -I -S confine.py
---memory BYTES --processes N --file-size BYTES [--uid UID] -- KERNEL ARGV``),
+--memory BYTES [--address-space BYTES] --processes N --file-size BYTES [--uid UID] --
+KERNEL ARGV``),
 with only the standard library (the sandbox's Python starts it without site).
 
-- ``--memory``: RLIMIT_DATA, the bytes a process may allocate (heap and private mappings);
+- ``--memory``: RLIMIT_DATA, the bytes a process may allocate (heap and private mappings), so
+  that an ordinary allocation past the limit fails with a ``MemoryError``;
+- ``--address-space``: RLIMIT_AS, the bytes of address space a process may map, shared
+  mappings included: given only where no memory cgroup bounds the sandbox as a whole
+  (:mod:`course_utils.grading.memory_cgroup`);
 - ``--processes``: RLIMIT_NPROC, processes and threads of the sandbox's user;
 - ``--file-size``: RLIMIT_FSIZE, the largest file a process may write;
 - ``--uid``: when bubblewrap ran as root, the unprivileged user (and group) to become.
@@ -27,8 +32,8 @@ def _confine(argv: list) -> list:
     split = argv.index("--")
     options, command = argv[:split], argv[split + 1:]
     values = dict(zip(options[::2], options[1::2]))
-    limits = {"--memory": resource.RLIMIT_DATA, "--processes": resource.RLIMIT_NPROC,
-              "--file-size": resource.RLIMIT_FSIZE}
+    limits = {"--memory": resource.RLIMIT_DATA, "--address-space": resource.RLIMIT_AS,
+              "--processes": resource.RLIMIT_NPROC, "--file-size": resource.RLIMIT_FSIZE}
     for name, which in limits.items():
         if name in values:
             value = int(values[name])

@@ -11,7 +11,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import shutil
 import statistics
 import warnings
 from pathlib import Path
@@ -95,14 +94,14 @@ def nbgrader_scores(root: Path, lesson: str, student: str) -> dict[str, float | 
 def store_result(course: Path, lesson: str, submission, result: GradingResult, digest: str) -> None:
     """Write one graded submission into the instructor's course: files first, then the gradebook.
 
-    ``submission`` is a :class:`course_utils.grading.collect.Submission`; ``digest`` the sha256 of its file.
+    ``submission`` is a :class:`course_utils.grading.collect.Submission`; ``digest`` the sha256 of its
+    ``content``, the bytes that were graded (stored as ``submitted/<student>/<lesson>/<lesson>.ipynb``).
     """
     student = result.student
     submitted = course / "submitted" / student / lesson
     submitted.mkdir(parents=True, exist_ok=True)
-    if Path(submission.path).resolve() != (submitted / f"{lesson}.ipynb").resolve():
-        shutil.copyfile(submission.path, submitted / f"{lesson}.ipynb")
-    (submitted / "timestamp.txt").write_text(submission.timestamp.strftime("%Y-%m-%d %H:%M:%S.%f %Z"))
+    nb.write_bytes_atomically(submitted / f"{lesson}.ipynb", submission.content)  # the bytes that were graded
+    nb.write_text_atomically(submitted / "timestamp.txt", submission.timestamp.strftime("%Y-%m-%d %H:%M:%S.%f %Z"))
     nb.write_text_atomically(course / "autograded" / student / lesson / f"{lesson}.ipynb", result.autograded)
     nb.write_text_atomically(course / "feedback" / student / lesson / f"{lesson}.html", result.feedback)
     set_scores(course, lesson, student, {test_id: v.score for test_id, v in result.verdicts.items()},

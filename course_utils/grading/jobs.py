@@ -21,6 +21,7 @@ class GradingJob:
     ``notebook`` is its JSON text, ``timestamp`` the submission time as nbgrader writes it,
     ``test_cells`` the instructor's checks ({test grade_id: TestCell}), ``visible_sources``
     {test grade_id: the test cell as students see it}, ``timeout`` seconds per cell,
+    ``notebook_timeout`` seconds for the whole notebook (its time budget),
     ``manual_scores`` {test grade_id: score set in formgrader}, ``findings`` and ``tampering``
     what reading the submission found (sentences for the report).
     """
@@ -31,6 +32,7 @@ class GradingJob:
     timestamp: str
     test_cells: dict[str, TestCell]
     timeout: int
+    notebook_timeout: int = 600
     visible_sources: dict[str, str] = field(default_factory=dict)
     manual_scores: dict[str, float] = field(default_factory=dict)
     findings: list[str] = field(default_factory=list)
@@ -41,7 +43,9 @@ class GradingJob:
 class GradingResult:
     """One graded submission: verified verdicts, nbgrader's own scores (inside the kernel), the
     cells the grader stopped ([(index, why)]), whether it ran in the sandbox, the report's sentences,
-    the autograded notebook (JSON text) and the feedback page (HTML text)."""
+    the autograded notebook (JSON text) and the feedback page (HTML text); ``grader_peak_bytes`` is the
+    most memory the grading worker itself has held so far (its peak resident size), ``kernel_starts``
+    and ``seconds`` what running the notebook took."""
 
     student: str
     verdicts: dict[str, Verdict]
@@ -51,6 +55,9 @@ class GradingResult:
     report: list[str]
     autograded: str
     feedback: str
+    grader_peak_bytes: int = 0
+    kernel_starts: int = 0
+    seconds: float = 0.0
 
     @property
     def score(self) -> float:
@@ -64,4 +71,6 @@ class GradingResult:
         """The parts worth keeping next to the autograded notebook, as JSON data."""
         return {"nbgrader_scores": self.nbgrader_scores, "report": self.report, "sandbox": self.sandbox,
                 "stopped_cells": [list(stop) for stop in self.stopped_cells], "student": self.student,
+                "grader_peak_bytes": self.grader_peak_bytes, "kernel_starts": self.kernel_starts,
+                "seconds": round(self.seconds, 1),
                 "verdicts": {test_id: asdict(verdict) for test_id, verdict in self.verdicts.items()}}

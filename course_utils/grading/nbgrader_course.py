@@ -29,13 +29,14 @@ GRADING_CONFIG = """
 # --- added for a grading copy by course_utils.grading ---
 c.OverwriteCells.add_missing_cells = True
 c.Execute.timeout = {timeout}
-# a cell that runs too long fails the whole run, so the grader can find it and stop it
+# a cell that runs too long raises, and course_utils.grading.execution interrupts it and goes on
 c.Execute.interrupt_on_timeout = False
 # on a busy machine a kernel can be slow to start or to send a cell's last output: be patient
 c.Execute.startup_timeout = 120
 c.Execute.iopub_timeout = 30
-# kernels run in the grading sandbox when the worker activated one (course_utils.grading.sandbox)
-from course_utils.grading.sandbox import autograde_preprocessors
+# one pass with time, output and check records handled by the grader; kernels in the grading sandbox
+# when the worker activated one (course_utils.grading.sandbox)
+from course_utils.grading.execution import autograde_preprocessors
 c.Autograde.autograde_preprocessors = autograde_preprocessors()
 """
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 import re
+import tempfile
 from pathlib import Path
 
 import nbformat
@@ -10,7 +13,7 @@ from nbgrader.utils import is_grade, is_locked, is_solution
 
 __all__ = ["HIDDEN_BEGIN", "HIDDEN_END", "answer_cells", "hidden_test_lines", "is_grade", "is_locked",
            "is_solution", "nbgrader_info", "points", "read", "solution_code", "test_cells", "without_hidden_tests",
-           "write", "write_string", "write_text_atomically"]
+           "write", "write_bytes_atomically", "write_string", "write_text_atomically"]
 
 _SOLUTION = re.compile(r"^[ \t]*### BEGIN SOLUTION[ \t]*\n(.*?)^[ \t]*### END SOLUTION[ \t]*\n?", re.M | re.S)
 #: The lines around the hidden checks of a test cell (nbgrader's markers).
@@ -23,13 +26,35 @@ def read(path: str | Path):
     return nbformat.read(str(path), as_version=4)
 
 
-def write_text_atomically(path: str | Path, text: str) -> None:
-    """Write ``text`` to ``path`` so that a reader never sees half a file (folders made as needed)."""
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def write_bytes_atomically(path: str | Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` so that a reader never sees half a file (folders made as needed).
+
+    The temporary file is new (``mkstemp``: a random name, created exclusively, never through a
+    link) and then renamed over ``path``, which replaces a link there instead of following it.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.writing")
-    temporary.write_text(text, encoding="utf-8")
-    temporary.replace(path)
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".writing", dir=path.parent)
+    try:
+        with os.fdopen(handle, "wb") as file:
+            file.write(data)
+        os.chmod(temporary, 0o666 & ~_umask())  # as an ordinary new file would be
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise
+
+
+def write_text_atomically(path: str | Path, text: str) -> None:
+    """Write ``text`` (UTF-8) to ``path`` atomically, as :func:`write_bytes_atomically` does."""
+    write_bytes_atomically(path, text.encode("utf-8"))
 
 
 def write(notebook, path: str | Path) -> None:

@@ -1,13 +1,18 @@
 """The grading sandbox: every submission's kernel runs inside bubblewrap (``bwrap``), Linux only.
 
 The kernel, and every process it starts, sees the system (``/usr``, ``/etc``, ...) and the
-course's Python environment read-only, the notebook's own folder in the private grading
-copy and a private temporary folder writable, and nothing else: not the instructor's
-course directory, home folder, gradebook or other submissions. It has no network (a
+course's Python environment read-only, and writable only two folders made for it alone (a
+copy of the lesson's files to work in, its connection file and sockets) and a private
+temporary folder: not the instructor's course directory, home folder, gradebook, other
+submissions, nor the grading copy's folders that nbgrader writes the results into. Nothing
+the kernel writes is read back: its results come over its messages, and after it ends its
+folders are removed without following any link it made. It has no network (a
 network namespace of its own); it talks to nbgrader over ZMQ's ``ipc`` transport, Unix
 sockets in its private folder. Limits (:class:`Limits`) are set by
-:mod:`course_utils.grading.confine` before the kernel starts. The kernel is process 1's
-child in a PID namespace of its own: when it stops, everything it started is killed.
+:mod:`course_utils.grading.confine` before the kernel starts, and its memory, where the machine
+allows it, by a memory cgroup for the whole sandbox (:mod:`course_utils.grading.memory_cgroup`);
+elsewhere by each process's address space. The kernel is process 1's child in a PID
+namespace of its own: when it stops, everything it started is killed.
 
 nbgrader and the checks' verdicts stay outside the sandbox (in the grading worker).
 
@@ -30,17 +35,19 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+import zmq
+import zmq.asyncio
 from jupyter_client import AsyncKernelManager
 
 import course_utils
-from course_utils.checks import LOG_VARIABLE
+from course_utils.grading import memory_cgroup
 
 __all__ = [
+    "MAX_MESSAGE_BYTES",
     "Limits",
     "SandboxUnavailable",
     "SandboxedKernelManager",
     "activate",
-    "autograde_preprocessors",
     "bwrap_command",
     "check_available",
     "environment",
@@ -55,6 +62,9 @@ __all__ = [
 UID_BASE = 1_500_000_000
 GIB = 2**30
 CONFINE = Path(__file__).with_name("confine.py")
+#: Largest message the grader takes from a kernel (a bigger one is dropped by ZMQ before it is read, and the
+#: cell's later messages with it): room for one print of 50 MB, which an honest notebook may do.
+MAX_MESSAGE_BYTES = 96 * 2**20
 #: Environment variables the kernel keeps (besides those starting with JPY_, LC_ and COURSE_).
 KEPT_VARIABLES = ("LANG", "LANGUAGE", "TZ", "MPLBACKEND", "FASTEMBED_CACHE_PATH", "HF_HUB_OFFLINE", "PYTHONHASHSEED",
                   "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "PYDEVD_DISABLE_FILE_VALIDATION")
@@ -70,7 +80,11 @@ class SandboxUnavailable(ValueError):
 @dataclass(frozen=True)
 class Limits:
     """What one submission's kernel may use: ``memory`` and ``file_size`` in bytes, ``processes`` a count
-    (processes and threads together)."""
+    (processes and threads together).
+
+    ``memory`` bounds all the sandbox's processes together where a memory cgroup can be made (each
+    process's allocations too, so that an ordinary one past it is a ``MemoryError``); elsewhere each
+    process's address space."""
 
     memory: int = 4 * GIB
     processes: int = 512
@@ -158,16 +172,18 @@ def symlinks_to_python(mounted: list[Path]) -> list[tuple[Path, Path]]:
     return sorted(links.items())
 
 
-def bwrap_command(argv: list[str], limits: Limits, *, cwd: Path, private: Path, writable: list[Path],
-                  readable: list[Path], uid: int | None) -> list[str]:
+def bwrap_command(argv: list[str], limits: Limits, *, cwd: Path, private: Path, readable: list[Path],
+                  uid: int | None, address_space: bool = False) -> list[str]:
     """The command that runs ``argv`` in the sandbox.
 
     Args:
         argv: the command to run inside (paths as outside: every folder is mounted at its own path).
         cwd: its working folder (writable). private: the kernel's connection file and sockets (writable).
-            writable: more files or folders it may write. /tmp is a private tmpfs of at most
+            Both must be folders made for this sandbox alone. /tmp is a private tmpfs of at most
             ``limits.file_size`` bytes.
         readable: more files or folders it may read (models). uid: the user to become (as root), or None.
+        address_space: also limit each process's address space to ``limits.memory`` (where no memory
+            cgroup bounds the sandbox).
     """
     bwrap = shutil.which("bwrap")
     if bwrap is None:
@@ -181,7 +197,7 @@ def bwrap_command(argv: list[str], limits: Limits, *, cwd: Path, private: Path, 
     size = ["--size", str(limits.file_size)] if _supports(bwrap, "--size") else []
     command += _system_binds() + ["--proc", "/proc", "--dev", "/dev", "--perms", "1777", *size, "--tmpfs", "/tmp"]
     mounts = [(p, "--ro-bind") for p in [*python_folders(), *readable] if p.exists()]
-    mounts += [(p, "--bind") for p in [private, cwd, *writable]]
+    mounts += [(p, "--bind") for p in dict.fromkeys([private, cwd])]
     made = {Path("/"), Path("/usr"), Path("/etc"), Path("/tmp")}
 
     def folders_above(path: Path) -> list[str]:  # readable, as outside
@@ -200,6 +216,8 @@ def bwrap_command(argv: list[str], limits: Limits, *, cwd: Path, private: Path, 
     command += ["--chdir", str(cwd), "--", sys.executable, "-I", "-S", str(CONFINE),
                 "--memory", str(limits.memory), "--processes", str(limits.processes),
                 "--file-size", str(limits.file_size)]
+    if address_space:
+        command += ["--address-space", str(limits.memory)]
     if uid is not None:
         command += ["--uid", str(uid)]
     return command + ["--", *argv]
@@ -207,8 +225,7 @@ def bwrap_command(argv: list[str], limits: Limits, *, cwd: Path, private: Path, 
 
 def environment(outside: dict[str, str]) -> dict[str, str]:
     """The kernel's environment: only what grading needs (no instructor's tokens or paths), home in /tmp."""
-    kept = {k: v for k, v in outside.items()
-            if k in KEPT_VARIABLES or k == LOG_VARIABLE or k.startswith(("JPY_", "LC_", "COURSE_"))}
+    kept = {k: v for k, v in outside.items() if k in KEPT_VARIABLES or k.startswith(("JPY_", "LC_", "COURSE_"))}
     kept.pop("JPY_PARENT_PID", None)  # its parent in the sandbox is bwrap's process 1, never the grader
     scripts = str(Path(sys.executable).parent)
     # the kernel imports the course package the grader uses (mounted), even when the environment's
@@ -236,12 +253,30 @@ def activate(limits: Limits | None, scratch: Path, readable: list[Path] = ()) ->
 
 
 def _give(paths: list[Path], uid: int | None) -> None:
-    """As root: let the sandbox's user write ``paths`` (the folders and files themselves, not their contents)."""
+    """As root: let the sandbox's user write ``paths`` (the folders and files themselves, not their contents;
+    never through a symbolic link)."""
     if uid is not None:
         for path in paths:
-            os.chown(path, uid, uid)
-            if path.is_dir():
+            os.chown(path, uid, uid, follow_symlinks=False)
+            if path.is_dir() and not path.is_symlink():
                 path.chmod(0o755)  # bwrap, which keeps no right to read others' files, must enter it too
+
+
+def _work_folder(scratch: Path, lesson_folder: Path | None) -> Path:
+    """A new folder for the kernel to work in, holding copies of the regular files of ``lesson_folder``
+    (data files a lesson ships; the notebook itself is not needed: its cells come over messages)."""
+    work = Path(tempfile.mkdtemp(prefix="work-", dir=scratch))
+    if lesson_folder is not None and lesson_folder.is_dir():
+        for folder, folders, files in os.walk(lesson_folder):  # never follows links
+            target = work / Path(folder).relative_to(lesson_folder)
+            target.mkdir(exist_ok=True)
+            for name in files:
+                source = Path(folder) / name
+                if source.is_file() and not source.is_symlink() and not name.endswith(".ipynb"):
+                    shutil.copyfile(source, target / name, follow_symlinks=False)
+            folders[:] = [f for f in folders if not (Path(folder) / f).is_symlink()  # nor the scratch folder
+                          and not (Path(folder) / f).resolve().is_relative_to(Path(scratch).resolve())]
+    return work
 
 
 #: A Unix socket's path holds at most 107 bytes; the kernel's ZMQ endpoints are ``<private>/zmq-<n>``.
@@ -258,8 +293,21 @@ def _private_folder(scratch: Path) -> Path:
     return Path(tempfile.mkdtemp(prefix="course-kernel-", dir="/tmp"))
 
 
+@functools.cache
+def _client_context() -> zmq.asyncio.Context:
+    """The ZMQ context of this process's kernel clients: messages over MAX_MESSAGE_BYTES are refused."""
+    context = zmq.asyncio.Context()
+    context.setsockopt(zmq.MAXMSGSIZE, MAX_MESSAGE_BYTES)
+    return context
+
+
 class SandboxedKernelManager(AsyncKernelManager):
-    """A kernel manager whose kernels run in the sandbox of :func:`activate` (plain when none is active)."""
+    """A kernel manager whose kernels run in the sandbox of :func:`activate` (plain when none is active).
+
+    Each kernel gets a new working folder (a copy of the lesson's files, never the folder nbgrader
+    writes the graded notebook to), a memory cgroup where one can be made, and clients that refuse
+    messages over :data:`MAX_MESSAGE_BYTES`.
+    """
 
     def __init__(self, **kwargs):
         private = None
@@ -269,30 +317,57 @@ class SandboxedKernelManager(AsyncKernelManager):
         super().__init__(**kwargs)
         self._private = private
         self._sandbox = _ACTIVE
+        self._work: Path | None = None
+        self._cgroup: memory_cgroup.MemoryCgroup | None = None
+        self._oom = False
+
+    def client(self, **kwargs):
+        kwargs.setdefault("context", _client_context())
+        return super().client(**kwargs)
+
+    def limit_reached(self) -> str | None:
+        """The limit the last kernel reached when the Linux kernel stopped it (``the memory limit (4 GiB)``)."""
+        if self._cgroup is not None and self._cgroup.oom_kills():
+            self._oom = True
+        return self._sandbox["limits"].describe("memory") if self._oom and self._sandbox else None
 
     async def _async_launch_kernel(self, kernel_cmd: list[str], **kw) -> None:
         if self._private is None:
             return await super()._async_launch_kernel(kernel_cmd, **kw)
         settings, private = self._sandbox, self._private
         outside = dict(kw.get("env") or os.environ)
-        cwd = Path(kw.get("cwd") or private).resolve()
-        writable = []
-        if outside.get(LOG_VARIABLE):
-            log = Path(outside[LOG_VARIABLE])
-            log.touch()
-            writable.append(log)
-        _give([private, Path(self.connection_file), cwd, *writable], settings["uid"])
+        lesson_folder = Path(kw["cwd"]) if kw.get("cwd") else None
+        self._release_work()
+        self._work = _work_folder(settings["scratch"], lesson_folder)
+        _give([private, Path(self.connection_file), self._work], settings["uid"])
         self.kernel_spec.interrupt_mode = "message"  # a signal would stop bwrap, not interrupt the kernel
         kw["env"] = environment(outside)
-        kw["cwd"] = str(cwd)
+        kw["cwd"] = str(self._work)
         kw["independent"] = True  # no JPY_PARENT_PID: bwrap --die-with-parent, not the kernel, watches the grader
-        command = bwrap_command(kernel_cmd, settings["limits"], cwd=cwd, private=private, writable=writable,
-                                readable=settings["readable"], uid=settings["uid"])
+        limits = settings["limits"]
+        self._cgroup = memory_cgroup.create(limits.memory, f"course-grading-{os.getpid()}-{private.name}")
+        command = bwrap_command(kernel_cmd, limits, cwd=self._work, private=private,
+                                readable=settings["readable"], uid=settings["uid"],
+                                address_space=self._cgroup is None)
+        if self._cgroup is not None:
+            command = [sys.executable, "-I", "-S", str(memory_cgroup.ENTER), str(self._cgroup.procs), "--", *command]
         await super()._async_launch_kernel(command, **kw)
+
+    def _release_work(self) -> None:
+        """Remove the last kernel's working folder and cgroup (its processes are gone)."""
+        if self._cgroup is not None:
+            if self._cgroup.oom_kills():
+                self._oom = True
+            self._cgroup.remove()
+            self._cgroup = None
+        if self._work is not None:
+            shutil.rmtree(self._work, ignore_errors=True)  # never follows the links a kernel made
+            self._work = None
 
     async def _async_cleanup_resources(self, restart: bool = False) -> None:
         await super()._async_cleanup_resources(restart=restart)
         if self._private is not None and not restart:
+            self._release_work()
             shutil.rmtree(self._private, ignore_errors=True)
 
 
@@ -309,7 +384,7 @@ def check_available(limits: Limits, scratch: Path | None = None) -> None:
         uid = UID_BASE + os.getpid() if os.geteuid() == 0 else None
         _give([private], uid)
         probe = [sys.executable, "-c", "import socket, course_utils; print('sandbox works')"]
-        command = bwrap_command(probe, limits, cwd=private, private=private, writable=[], readable=[], uid=uid)
+        command = bwrap_command(probe, limits, cwd=private, private=private, readable=[], uid=uid)
         try:
             result = subprocess.run(command, capture_output=True, text=True, timeout=60,
                                     env=environment(dict(os.environ)))
@@ -321,23 +396,9 @@ def check_available(limits: Limits, scratch: Path | None = None) -> None:
                                  f"forbid user namespaces. {HOW_TO_FIX}")
 
 
-def autograde_preprocessors() -> list:
-    """nbgrader's autograde steps, its ``Execute`` replaced by one whose kernels use the sandbox
-    (for ``c.Autograde.autograde_preprocessors`` in a grading copy's nbgrader_config.py)."""
-    from nbgrader.converters.autograde import Autograde
-    from nbgrader.preprocessors import Execute
-
-    class SandboxedExecute(Execute):
-        def __init__(self, *args, **kwargs):
-            kwargs["kernel_manager_class"] = SandboxedKernelManager
-            super().__init__(*args, **kwargs)
-
-    return [SandboxedExecute if step is Execute else step
-            for step in Autograde.class_traits()["autograde_preprocessors"].default()]
-
-
 #: (limit, error name, words in the error message) that mark a cell stopped by a limit.
 _LIMIT_ERRORS = (("memory", "MemoryError", ""), ("memory", "", "Unable to allocate"),
+                 ("memory", "", "Cannot allocate memory"),
                  ("file_size", "", "File too large"), ("processes", "", "Resource temporarily unavailable"),
                  ("processes", "", "can't start new thread"))
 

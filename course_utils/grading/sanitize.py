@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import nbformat
 
@@ -24,7 +23,7 @@ TAMPERING = {
     r"\bos\._exit\b": "can stop the kernel (os._exit)",
     r"signal\.signal": "changes how the kernel reacts to interrupts (signal.signal)",
     r"sys\.settrace|sys\.setprofile": "traces the code that runs (sys.settrace)",
-    r"course_utils\.checks|COURSE_CHECK_LOG": "touches the course's checking code",
+    r"course_utils\.checks|_course_checks|publish_record|vnd\.course-check": "touches the course's checking code",
     r"\bbuiltins\b": "changes Python's built-in functions",
     r"course_utils\.\w+\.\w+\s*=(?!=)|setattr\(\s*course_utils": "replaces the course's helper code",
     r"register_magic_function|events\.register": "hooks into IPython's events",
@@ -44,12 +43,8 @@ class Sanitized:
     tampering: list[str] = field(default_factory=list)
 
 
-def read_submission(path: Path):
-    """Parse ``path`` as a notebook, or raise UnreadableSubmission saying why."""
-    try:
-        raw = Path(path).read_bytes()
-    except OSError as error:
-        raise UnreadableSubmission(f"cannot be read: {error.strerror}") from None
+def read_submission(raw: bytes):
+    """Parse ``raw`` (a submitted file's bytes) as a notebook, or raise UnreadableSubmission saying why."""
     try:
         data = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, ValueError):

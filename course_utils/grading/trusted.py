@@ -8,55 +8,59 @@ that every check carries an id and hidden checks lose their expected value::
     check(rank(q, docs), [1, 0], 'hint', check_id='ex1-test/0')  # visible, grading version
     check(rank(q2, d2), hint='hint', check_id='ex1-test/1')      # hidden, grading version
 
-The kernel then writes what each ``<call>`` returned to the grading log, and
-:func:`verdicts` compares those values with the expected values kept here. The
-grading version also loads ``check`` afresh from its file in every test cell
-(:data:`FRESH_CHECK`), so a student who replaces ``course_utils.checks.check`` or
-``compare`` only breaks the exercises they tried to fake, not the others.
+The kernel then publishes what each ``<call>`` returned as a record (display data of
+type ``course_utils.checks.RECORD_MIME``); the grader keeps the records that arrive
+while that test cell runs (:mod:`course_utils.grading.execution`), and
+:func:`verdicts` compares them with the expected values kept here. The grading
+version loads ``check`` afresh from its file in every test cell (:data:`PRELUDE`),
+so a student who replaces ``course_utils.checks.check`` or ``compare`` only breaks
+the exercises they tried to fake, not the others.
 
 Every check of a test cell runs, even after one fails (:data:`KEEP_GOING`): a
-call that raises is written to the log as an error, the next check runs, and
-the cell ends by raising the first failure (so nbgrader, too, sees it fail).
-The feedback can then say something about each check.
+call that raises is recorded as an error (its exception's type only), the next
+check runs, and the cell ends by raising the first failure (so nbgrader, too,
+sees it fail). The feedback can then say something about each check.
+
+What the feedback says about a failed check never contains what the student's code
+returned or raised (only its kind, its length, where it differs): a value could
+carry what the student's code saw of the hidden checks back to the student.
 """
 
 from __future__ import annotations
 
 import ast
-import json
+import builtins
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import course_utils.checks
-from course_utils.checks import TOLERANCE, explain, plain
+from course_utils.checks import TOLERANCE, compare, plain
 from course_utils.grading import notebooks as nb
 
-#: Replaces ``from course_utils.checks import check`` in grading versions of test cells.
-FRESH_CHECK = (
+#: The start of every grading version of a test cell: ``check`` loaded afresh from its file, the
+#: failures met so far, and how to record an error. ``{path}``: the file of ``course_utils.checks``.
+PRELUDE = (
     "import importlib.util as _course_loader\n"
     "_course_spec = _course_loader.spec_from_file_location('course_checks_for_grading', {path!r})\n"
     "_course_checks = _course_loader.module_from_spec(_course_spec)\n"
     "_course_spec.loader.exec_module(_course_checks)\n"
-    "check = _course_checks.check")
-_IMPORT_CHECK = "from course_utils.checks import check"
-
-#: Put at the top of grading versions of test cells: the failures met so far, and how to log an error.
-KEEP_GOING_PRELUDE = (
+    "check = _course_checks.check\n"
     "_course_failures = []\n"
     "def _course_failed(check_id, error):\n"
-    "    import json, os\n"
     "    _course_failures.append(error)\n"
-    "    log = os.environ.get({variable!r})\n"
-    "    if log and type(error).__name__ != 'CheckFailed':\n"
-    "        with open(log, 'a', encoding='utf-8') as file:\n"
-    "            text = f'{{type(error).__name__}}: {{error}}'[:300]\n"
-    "            file.write(json.dumps({{'check': check_id, 'error': text}}) + '\\n')")
+    "    if type(error) is not _course_checks.CheckFailed or not getattr(error, 'course_recorded', False):\n"
+    "        _course_checks.publish_record({{'check': check_id, 'error': type(error).__name__[:100]}})")
+_IMPORT_CHECK = "from course_utils.checks import check"
 #: Replaces one check statement: it runs, and a failure is kept for the end of the cell.
 KEEP_GOING = "try:\n    {check}\nexcept Exception as _course_error:\n    _course_failed({check_id!r}, _course_error)"
 #: Ends grading versions of test cells: the first failure, raised again.
 KEEP_GOING_END = "if _course_failures:\n    raise _course_failures[0]"
-
+#: In every grading version of a test cell (the grader looks for it to clear the cell from the kernel's caches).
+MARKER = "_course_failures"
+#: Exception types the feedback names; any other (a class of the student's) is "an exception of its own".
+_NAMED_ERRORS = {name for name, value in vars(builtins).items()
+                 if isinstance(value, type) and issubclass(value, BaseException)} | {"CheckFailed"}
 
 
 @dataclass(frozen=True)
@@ -139,11 +143,10 @@ def grading_source(cell: TestCell, source: str) -> str:
             text = (f"check({check.call}, {check.expected!r}, {check.hint!r}{tolerance}, "
                     f"check_id={check.check_id!r})")
         replacements[statement.lineno] = (statement.end_lineno, KEEP_GOING.format(check=text, check_id=check.check_id))
-    out, number = [KEEP_GOING_PRELUDE.format(variable=course_utils.checks.LOG_VARIABLE)], 1
-    fresh = FRESH_CHECK.format(path=str(Path(course_utils.checks.__file__).resolve()))
+    out, number = [PRELUDE.format(path=str(Path(course_utils.checks.__file__).resolve()))], 1
     while number <= len(lines):
         if lines[number - 1].strip() == _IMPORT_CHECK:
-            out.append(fresh)
+            out.append("check = _course_checks.check")  # never the student's course_utils.checks
             number += 1
         elif number in replacements:
             end, text = replacements[number]
@@ -191,34 +194,102 @@ class Verdict:
 
 
 class Raised(str):
-    """A logged error in place of a value: the check's call raised (``"ValueError: ..."``)."""
+    """A recorded error in place of a value: the check's call raised (the exception's type name)."""
 
 
-def read_log(path: Path) -> dict[str, list]:
-    """{check id: [values written]} from a grading log; unreadable lines are ignored.
+def record_entry(record) -> tuple[str, object] | None:
+    """(check id, value or :class:`Raised`) of one record published by a test cell, or None if malformed."""
+    if not isinstance(record, dict) or not isinstance(record.get("check"), str):
+        return None
+    if "value" in record:
+        return record["check"], record["value"]
+    if isinstance(record.get("error"), str):
+        return record["check"], Raised(record["error"][:100])
+    return None
 
-    An error logged for a check (its call raised) is listed as a :class:`Raised`.
+
+def _kind(value) -> str:
+    """What ``value`` is, in words that never show its contents."""
+    if isinstance(value, bool):
+        return "a bool"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return f"a list or tuple of {len(value)}"
+    if isinstance(value, dict):
+        return "an object the checks cannot compare" if "__repr__" in value else "a dict"
+    return "None" if value is None else "something else"
+
+
+def difference(actual, expected, tolerance: float = TOLERANCE) -> str | None:
+    """Why ``actual`` differs from ``expected`` (as :func:`course_utils.checks.compare` decides), in words
+    that show the expected value and where they differ but nothing of ``actual`` beyond its kind and length.
+
+    Never raises: a value that cannot be compared is a difference.
+
+    >>> difference([1, 2, 3], [1, 5, 3])
+    'expected [1, 5, 3], your answer differs at [1]'
+    >>> difference("a long secret", 4)
+    'expected 4, got a string'
     """
-    found: dict[str, list] = {}
-    if not path.exists():
-        return found
-    for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
-        try:
-            entry = json.loads(line)
-            value = Raised(str(entry["error"])) if "error" in entry and "value" not in entry else entry["value"]
-            found.setdefault(str(entry["check"]), []).append(value)
-        except (ValueError, KeyError, TypeError):
-            continue
-    return found
+    try:
+        problem = compare(actual, expected, tolerance)
+    except Exception:  # noqa: BLE001 - anything the comparison meets is a wrong answer
+        return f"expected {_short(expected)}, got a value the grader could not compare"
+    if problem is None:
+        return None
+    where, part, words = _first_difference(actual, expected, tolerance)
+    if words:
+        return words
+    if not where:
+        return f"expected {_short(expected)}, your answer is different"
+    if len(repr(expected)) <= 120:
+        return f"expected {expected!r}, your answer differs at {where}"
+    return f"expected {_short(part)} at {where}, your answer is different"
+
+
+def _short(value, width: int = 120) -> str:
+    text = repr(value)
+    return text if len(text) <= width else text[: width - 3] + "..."
+
+
+def _first_difference(actual, expected, tolerance: float, where: str = "") -> tuple[str, object, str | None]:
+    """(where they first differ, the expected value there, words for a difference of kind or length, or
+    None when two values of the same kind differ)."""
+    at = f" at {where}" if where else ""
+    if isinstance(expected, list) and isinstance(actual, list):
+        if len(actual) != len(expected):
+            return where, expected, f"expected {len(expected)} items{at}, got {len(actual)}"
+        for index, (a, e) in enumerate(zip(actual, expected)):
+            if compare(a, e, tolerance) is not None:
+                return _first_difference(a, e, tolerance, f"{where}[{index}]")
+    if isinstance(expected, dict) and isinstance(actual, dict) and "__repr__" not in actual:
+        if set(actual) != set(expected):
+            return where, expected, f"expected the keys {_short(sorted(expected))}{at}, got other keys"
+        for key in expected:
+            if compare(actual[key], expected[key], tolerance) is not None:
+                return _first_difference(actual[key], expected[key], tolerance, f"{where}[{key!r}]")
+    if _kind(actual).split(" of ")[0] == _kind(expected).split(" of ")[0]:
+        return where, expected, None
+    shown = _kind(expected) if where else _short(expected)
+    return where, expected, f"expected {shown}{at}, got {_kind(actual)}"
+
+
+def _error_words(raised: Raised) -> str:
+    name = str(raised).split(":")[0].strip()
+    return f"your code raised {name}" if name in _NAMED_ERRORS else "your code raised an exception of its own class"
 
 
 def verdicts(cells: dict[str, TestCell], logged: dict[str, list]) -> dict[str, Verdict]:
-    """Score every test cell from the logged values: full points only if each of its checks ran and agreed.
+    """Score every test cell from the recorded values: full points only if each of its checks ran and agreed.
 
-    A check agrees when every value logged under its id equals the expected value;
-    a check that never logged a value (its call raised, or the cell stopped before
-    it) fails. Every check is reported. Failure texts give visible checks' expected
-    values; hidden checks are described only by their hint.
+    ``logged``: {check id: [values recorded, :class:`Raised` for errors]}. A check agrees when it
+    recorded exactly one value and that value equals the expected value; a check that recorded
+    nothing (its call raised, or the cell stopped before it) or more than once fails. Every check
+    is reported. Failure texts give visible checks' expected values, never the student's values;
+    hidden checks are described only by their hint.
     """
     result = {}
     for test_id, cell in cells.items():
@@ -233,15 +304,16 @@ def verdicts(cells: dict[str, TestCell], logged: dict[str, list]) -> dict[str, V
             errors = [value for value in entries if isinstance(value, Raised)]
             problem = None
             if errors:
-                problem = f"your code raised {errors[0]}"
+                problem = _error_words(errors[0])
             elif not values:
                 problem = "not reached: the cell stopped before it"
+            elif len(values) > 1:
+                problem = ("its result was reported more than once: code in the notebook interfered with the "
+                           "checking, so it cannot count")
             else:
-                for value in values:
-                    problem = explain(value, check.expected, check.tolerance)
-                    if problem:
-                        problem = "returned a wrong answer" if check.hidden else problem
-                        break
+                problem = difference(values[0], check.expected, check.tolerance)
+                if problem and check.hidden:
+                    problem = "returned a wrong answer"
             if problem:
                 hint = f" Hint: {check.hint}" if check.hint and not problem.startswith("not reached") else ""
                 failures.append(f"{label}: {problem}.{hint}")

@@ -1,37 +1,37 @@
-"""Grade one submission in a private grading copy: nbgrader autograde, stopped cells, verdicts, feedback.
+"""Grade one submission in a private grading copy: one nbgrader autograde, verdicts, report, feedback.
 
 Runs in a worker process of ``python -m course_utils grade``; each worker owns
 one copy of the grading course (its "slot"), so workers never share an nbgrader
 gradebook. The result goes back to the main process, which alone writes the
 instructor's gradebook.
+
+nbgrader runs the notebook once, with :class:`course_utils.grading.execution.GradingExecute`
+in place of its own Execute step: the checks' values come from that run's messages, never
+from a file the kernel could write. The kernel works in a folder of its own that nothing
+reads back; nbgrader writes the autograded notebook into the slot, where no kernel can
+reach. The feedback page is built here (:mod:`course_utils.grading.feedback_page`) from the
+verdicts and the student's own code, without any of the kernel's outputs.
 """
 
 from __future__ import annotations
 
-import copy
 import os
 import shutil
+import sys
 from pathlib import Path
 
 import nbformat
 
 from course_utils import models
-from course_utils.checks import LOG_VARIABLE
 from course_utils.environment import QDRANT_SERVER_SETTINGS
+from course_utils.grading import execution, feedback_page, sandbox, safe_display, trusted
 from course_utils.grading import notebooks as nb
-from course_utils.grading import sandbox, trusted
-from course_utils.grading.gradebook import nbgrader_scores, set_scores
+from course_utils.grading.gradebook import nbgrader_scores
 from course_utils.grading.jobs import GradingJob, GradingResult
 from course_utils.grading.nbgrader_course import nbgrader_api, run_quietly
 
-__all__ = ["MAX_OUTPUT_CHARS", "find_stopping_cells", "grade_submission", "init_worker", "report_lines"]
+__all__ = ["grade_submission", "init_worker", "report_lines"]
 
-#: Longest text kept of one output in autograded notebooks and feedback (a cell printing
-#: 50 MB must not make the feedback unreadable).
-MAX_OUTPUT_CHARS = 20_000
-#: Added to the feedback page: long lines of the grader's messages wrap inside their box.
-WRAP_LINES_CSS = ("<style>div.output_area pre, div.output_subarea pre, div.output_text pre, div.input_area pre "
-                  "{white-space: pre-wrap; overflow-wrap: anywhere;}</style>")
 _SLOT: Path | None = None
 _LIMITS: sandbox.Limits | None = None
 
@@ -57,194 +57,95 @@ def init_worker(slots, environment: dict[str, str], limits: sandbox.Limits | Non
     os.dup2(log, 2)
 
 
-def _stub(cell, why: str) -> None:
-    cell.source = f"raise RuntimeError({('The grader stopped this cell: it ' + why)!r})"
-    cell.outputs, cell.execution_count = [], None
+def _cells(indices: list[int]) -> str:
+    """``[3, 7, 8]`` -> ``cells 4, 8 and 9`` (1-based, as a student counts)."""
+    numbers = [str(index + 1) for index in indices]
+    if len(numbers) == 1:
+        return f"cell {numbers[0]}"
+    shown = numbers[:12] + (["..."] if len(numbers) > 12 else [])
+    return "cells " + ", ".join(shown[:-1]) + " and " + shown[-1]
 
 
-def find_stopping_cells(notebook, timeout: int, rounds: int = 6) -> list[tuple[int, str]]:
-    """Cells that kill the kernel or run past ``timeout`` seconds (even ignoring interrupts).
-
-    Runs the notebook cell by cell in a fresh kernel (in the sandbox when one is active);
-    after each stop, stubs the cell and starts again, so cells after it are reached too.
-
-    Returns:
-        [(cell index, what it did)] in the order found.
-    """
-    from nbclient import NotebookClient
-    from nbclient.exceptions import CellTimeoutError, DeadKernelError
-
-    stoppers: list[tuple[int, str]] = []
-    for _ in range(rounds):
-        work = copy.deepcopy(notebook)
-        for index, why in stoppers:
-            _stub(work.cells[index], why)
-        client = NotebookClient(work, timeout=timeout, interrupt_on_timeout=False, allow_errors=True,
-                                kernel_name="python3", shutdown_kernel="immediate",
-                                kernel_manager_class=sandbox.SandboxedKernelManager)
-        current = None
-        try:
-            with client.setup_kernel():
-                for current, cell in enumerate(work.cells):
-                    if cell.cell_type == "code":
-                        client.execute_cell(cell, current)
-            return stoppers
-        except CellTimeoutError:
-            stoppers.append((current, f"ran longer than {timeout} s"))
-        except DeadKernelError:
-            stoppers.append((current, "stopped the Python kernel"))
-        except Exception:  # the kernel could not even start or answer: nothing more to learn here
-            return stoppers
-    return stoppers
-
-
-def _answer_cell_before(notebook, index: int) -> int:
-    """The index of the answer cell a locked test cell at ``index`` exercises (the nearest one above)."""
-    for position in range(index, -1, -1):
-        if nb.is_solution(notebook.cells[position]):
-            return position
-    return index
-
-
-def _truncate_outputs(notebook) -> None:
-    for cell in notebook.cells:
-        for output in cell.get("outputs", []):
-            if output.get("output_type") == "stream" and len(output.get("text", "")) > MAX_OUTPUT_CHARS:
-                output["text"] = output["text"][:MAX_OUTPUT_CHARS] + \
-                    f"\n... [output cut by the grader: {len(output['text']):,} characters in all]\n"
-            for kind, value in list(output.get("data", {}).items()):
-                if isinstance(value, str) and len(value) > MAX_OUTPUT_CHARS and kind.startswith("text/"):
-                    output["data"][kind] = value[:MAX_OUTPUT_CHARS] + "\n... [output cut by the grader]"
-
-
-def _verdict_lines(verdict: trusted.Verdict, test: trusted.TestCell, errors: list, manual: float | None) -> list[str]:
-    """What the feedback says under one test cell."""
-    title = f"{test.title}: " if test.title else ""
-    lines = [f"{title}{verdict.score:g} of {verdict.points:g} points (all or nothing: every check, "
-             "visible and hidden, must pass)."]
-    if manual is not None:
-        lines.append(f"Your instructor set this exercise's score to {manual:g}.")
-    error = errors[0] if errors else None
-    if verdict.failures and error is not None and error.get("ename") == "NotImplementedError":
-        return lines + ["  Not attempted yet: the answer cell still raises NotImplementedError()."]
-    lines += [f"  - {failure}" for failure in verdict.failures]
-    if verdict.failures and error is not None and error.get("ename") != "CheckFailed":  # failures say it
-        message = str(error.get("evalue") or "").strip()
-        lines.append(f"  The cell stopped with {error.get('ename')}" + (f": {message[:300]}" if message else "."))
+def _disagreements(job: GradingJob, verdicts: dict[str, trusted.Verdict], raw: dict[str, float | None]) -> list[str]:
+    """Report lines for the test cells where nbgrader's score inside the kernel is not the verified one."""
+    lines = []
+    for test_id, verdict in verdicts.items():
+        inside = raw.get(test_id)
+        if inside is None or abs(float(inside) - verdict.score) < 1e-9:
+            continue
+        name = job.test_cells[test_id].name
+        if inside > verdict.score:
+            why = ("its checks passed inside the notebook but not when verified outside it: the notebook's "
+                   "checking was altered")
+        else:
+            why = "the test cell failed inside the notebook although every check's result was right"
+        lines.append(f"{name}: nbgrader gave {inside:g} point(s) inside the notebook, the verified score is "
+                     f"{verdict.score:g}; {why}. Only the verified score counts.")
     return lines
 
 
-def _feedback_notebook(autograded, verdicts: dict[str, trusted.Verdict], report: list[str], job: GradingJob):
-    """The autograded notebook as the student may see it: test cells as the student knows them
-    (hidden checks and their code removed), their outputs replaced by the verified result."""
-    shown = copy.deepcopy(autograded)
-    for grade_id, cell in nb.test_cells(shown).items():
-        verdict, test = verdicts.get(grade_id), job.test_cells.get(grade_id)
-        hidden = sum(check.hidden for check in test.checks) if test else 0
-        visible = job.visible_sources.get(grade_id, nb.without_hidden_tests(cell.source)).rstrip()
-        cell.source = visible + (f"\n# ... and {hidden} hidden check(s), not shown" if hidden else "")
-        errors = [o for o in cell.outputs if o.get("output_type") == "error"]
-        lines = _verdict_lines(verdict, test, errors, job.manual_scores.get(grade_id)) if verdict and test else []
-        cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text="\n".join(lines) + "\n")]
-    header = ["## Grading report", ""]
-    header += [f"- {line}" for line in report] or ["- Nothing unusual was found in this notebook."]
-    shown.cells.insert(0, nbformat.v4.new_markdown_cell("\n".join(header)))
-    return shown
-
-
-def report_lines(job: GradingJob, stoppers: list[tuple[int, str]], verdicts: dict[str, trusted.Verdict],
-                 raw: dict[str, float | None], logged: dict[str, list]) -> list[str]:
-    """Sentences for the grading report: structure, stopped cells, tampering evidence."""
+def report_lines(job: GradingJob, run: execution.RunRecord, verdicts: dict[str, trusted.Verdict],
+                 raw: dict[str, float | None]) -> list[str]:
+    """Sentences for the grading report: structure, stopped and skipped cells, cut output, disagreements
+    between nbgrader's in-kernel scores and the verified ones, tampering evidence."""
     lines = list(job.findings)
-    for index, why in stoppers:
+    for index, why in run.stopped:
         lines.append(f"Cell {index + 1} {why}; the grader stopped it and graded the rest.")
-    for test_id, verdict in verdicts.items():
-        if raw.get(test_id) and verdict.score == 0 and any(f.startswith("visible") for f in verdict.failures):
-            name = job.test_cells[test_id].name
-            lines.append(f"{name} passed inside the notebook, but its checks failed when verified outside "
-                         "it: the notebook's checking was altered. Only the verified result counts.")
-    known = {c.check_id for cell in job.test_cells.values() for c in cell.checks}
-    if set(logged) - known:
-        lines.append("The grading log contained entries that no check wrote; they were ignored.")
+    if run.budget_spent_at is not None:
+        skipped = f"; {_cells(run.not_run)} (not answers or tests) were not run" if run.not_run else ""
+        lines.append(f"The notebook used up its time budget ({run.budget:g} s) at cell {run.budget_spent_at + 1}"
+                     f"{skipped}; the answer and test cells after it still ran, for at most "
+                     f"{execution.AFTER_BUDGET_SECONDS} s each.")
+    if run.cut:
+        lines.append(f"The output of {_cells(run.cut)} was cut by the grader: more than "
+                     f"{execution.MAX_CELL_OUTPUT_CHARS:,} characters of text.")
+    if run.stray:
+        lines.append(f"Code in {_cells(run.stray)} sent results that no running check wrote; they were ignored.")
+    lines += _disagreements(job, verdicts, raw)
     if job.tampering:
         lines.append("The notebook contains code that " + "; ".join(job.tampering) +
                      ". Every exercise was checked outside the notebook, so this does not change the score.")
     return lines
 
 
-def _sandbox_report(autograded) -> list[str]:
+def _sandbox_lines(autograded) -> list[str]:
     """Report lines about the sandbox: the cells that reached one of its limits, or that there was none."""
     if _LIMITS is None:
         return ["Graded without the grading sandbox: the instructor passed --no-sandbox."]
     return sandbox.limit_findings(autograded, _LIMITS)
 
 
-def _trial_notebook(slot: Path, lesson: str, notebook):
-    """``notebook`` with its test cells as nbgrader runs them (the grading copy's versions)."""
-    tests = nb.test_cells(nb.read(slot / "solutions" / lesson / f"{lesson}.ipynb"))
-    trial = copy.deepcopy(notebook)
-    for cell in trial.cells:
-        grade_id = nb.nbgrader_info(cell).get("grade_id")
-        if grade_id in tests:
-            cell.source = tests[grade_id].source
-    return trial
-
-
-def _stop_cells(notebook, found: list[tuple[int, str]]) -> None:
-    """Stub the cells that stopped the run; a stopping test cell stops the answer cell it exercises."""
-    for index, why in found:
-        target = index if not nb.is_locked(notebook.cells[index]) else _answer_cell_before(notebook, index)
-        _stub(notebook.cells[target], why)
-
-
-def _submit(slot: Path, job: GradingJob, notebook, log: Path) -> None:
-    """Put ``notebook`` into the slot as the student's submission, with a fresh grading log."""
+def _submit(slot: Path, job: GradingJob) -> None:
+    """Put the job's notebook into the slot as the student's submission."""
     submitted = slot / "submitted" / job.student / job.lesson
     submitted.mkdir(parents=True, exist_ok=True)
-    nb.write(notebook, submitted / f"{job.lesson}.ipynb")
-    (submitted / "timestamp.txt").write_text(job.timestamp)
-    log.unlink(missing_ok=True)
-    os.environ[LOG_VARIABLE] = str(log)
+    nb.write_text_atomically(submitted / f"{job.lesson}.ipynb", job.notebook)
+    nb.write_text_atomically(submitted / "timestamp.txt", job.timestamp)
 
 
-def _autograde(slot: Path, job: GradingJob, log: Path) -> tuple[Path, list[tuple[int, str]]]:
-    """nbgrader autograde of the job's notebook; cells that hang or kill the kernel are found and stopped.
+def _autograde(slot: Path, job: GradingJob) -> tuple[object, execution.RunRecord]:
+    """nbgrader autograde of the job's notebook, one pass (see the module docstring).
 
     Returns:
-        (the autograded notebook's path, [(cell index, why it was stopped)]).
+        (the autograded notebook, what the run found).
+
+    Raises:
+        RuntimeError: nbgrader could not grade it (the end of its log says why).
     """
-    notebook = nbformat.reads(job.notebook, as_version=4)
-    api = nbgrader_api(slot)
-    stoppers: list[tuple[int, str]] = []
-    failures = 0
-    autograded = slot / "autograded" / job.student / job.lesson / f"{job.lesson}.ipynb"
-    for _attempt in range(4):
-        _submit(slot, job, notebook, log)
-        result = run_quietly(api.autograde, job.lesson, job.student, force=True, create=True)
-        if result["success"] and autograded.exists():
-            return autograded, stoppers
-        found = find_stopping_cells(_trial_notebook(slot, job.lesson, notebook), job.timeout)
-        if not found:
-            failures += 1  # nothing hangs or kills the kernel: a passing hitch, worth one more try
-            if failures > 1:
-                log_tail = "\n".join((result.get("log") or "").strip().splitlines()[-15:])
-                raise RuntimeError(f"nbgrader could not grade {job.student} (twice, and no cell hangs or stops "
-                                   f"the kernel); the end of its log:\n{log_tail}")
-            continue
-        _stop_cells(notebook, found)
-        stoppers += found
-    raise RuntimeError(f"nbgrader could not grade {job.student} even after stopping cells {stoppers}")
-
-
-def _feedback_page(slot: Path, job: GradingJob, autograded_path: Path, autograded, shown) -> str:
-    """nbgrader's feedback page of the notebook ``shown``; then ``autograded`` is written in its place."""
-    nb.write(shown, autograded_path)
-    feedback = run_quietly(nbgrader_api(slot).generate_feedback, job.lesson, job.student, force=True)
-    nb.write(autograded, autograded_path)
-    path = slot / "feedback" / job.student / job.lesson / f"{job.lesson}.html"
-    if not feedback["success"] or not path.exists():
-        raise RuntimeError(f"nbgrader could not make the feedback of {job.student}: {feedback.get('error')}")
-    return path.read_text(encoding="utf-8").replace("</head>", WRAP_LINES_CSS + "</head>", 1)
+    _submit(slot, job)
+    run = execution.RunRecord(test_checks={test_id: [c.check_id for c in cell.checks]
+                                           for test_id, cell in job.test_cells.items()},
+                              timeout=job.timeout, budget=float(job.notebook_timeout))
+    execution.CURRENT = run
+    try:
+        result = run_quietly(nbgrader_api(slot).autograde, job.lesson, job.student, force=True, create=True)
+    finally:
+        execution.CURRENT = None
+    path = slot / "autograded" / job.student / job.lesson / f"{job.lesson}.ipynb"
+    if not result["success"] or not path.is_file() or path.is_symlink():
+        log_tail = "\n".join((result.get("log") or result.get("error") or "").strip().splitlines()[-15:])
+        raise RuntimeError(f"nbgrader could not grade {job.student}; the end of its log:\n{log_tail}")
+    return nb.read(path), run
 
 
 def grade_submission(job: GradingJob) -> GradingResult:
@@ -252,23 +153,29 @@ def grade_submission(job: GradingJob) -> GradingResult:
 
     Returns:
         verified verdicts, nbgrader's own scores, stopped cells, report lines,
-        the autograded notebook (JSON text) and the feedback page (HTML text).
+        the autograded notebook (JSON text, outputs made safe to display) and the feedback page (HTML text).
     """
     slot, lesson, student = _SLOT, job.lesson, job.student
     for folder in ("submitted", "autograded", "feedback"):
         shutil.rmtree(slot / folder / student, ignore_errors=True)
-    log = slot / "logs" / f"{student}.jsonl"
-    log.parent.mkdir(exist_ok=True)
-    autograded_path, stoppers = _autograde(slot, job, log)
-    logged = trusted.read_log(log)
-    verdicts = trusted.verdicts(job.test_cells, logged)
+    autograded, run = _autograde(slot, job)
+    verdicts = trusted.verdicts(job.test_cells, run.records)
     raw = nbgrader_scores(slot, lesson, student)
-    set_scores(slot, lesson, student, {k: v.score for k, v in verdicts.items()}, manual=job.manual_scores)
-    autograded = nb.read(autograded_path)
-    report = report_lines(job, stoppers, verdicts, raw, logged) + _sandbox_report(autograded)
-    _truncate_outputs(autograded)
-    shown = _feedback_notebook(autograded, verdicts, report, job)
-    feedback = _feedback_page(slot, job, autograded_path, autograded, shown)
-    return GradingResult(student=student, verdicts=verdicts, nbgrader_scores=raw, stopped_cells=stoppers,
+    report = report_lines(job, run, verdicts, raw) + _sandbox_lines(autograded)
+    safe_display.make_safe(autograded)
+    page = feedback_page.render(job, nbformat.reads(job.notebook, as_version=4), verdicts, report,
+                                feedback_page.limits_sentence(_LIMITS, job))
+    return GradingResult(student=student, verdicts=verdicts, nbgrader_scores=raw, stopped_cells=run.stopped,
                          sandbox=_LIMITS is not None, report=report, autograded=nbformat.writes(autograded),
-                         feedback=feedback)
+                         feedback=page, grader_peak_bytes=_peak_resident_bytes(), kernel_starts=run.kernel_starts,
+                         seconds=run.seconds)
+
+
+def _peak_resident_bytes() -> int:
+    """The most memory this worker process has held at once (Linux and macOS; 0 where unknown)."""
+    try:
+        import resource
+    except ImportError:  # Windows
+        return 0
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak if sys.platform == "darwin" else peak * 1024

@@ -64,7 +64,7 @@ def lesson_one_attacks(course: Path) -> dict[str, tuple[object, float, str | Non
 
     notebook = solved()
     _cell(notebook, "ex1-answer").source += "\nprint('x' * 50_000_000)\n"
-    kinds["50MB-output"] = (notebook, 10.0, "output cut by the grader")
+    kinds["50MB-output"] = (notebook, 10.0, "was cut by the grader")
 
     notebook = solved()
     _cell(notebook, "ex3-answer").source = (

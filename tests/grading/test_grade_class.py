@@ -80,13 +80,14 @@ def test_grades_csv_is_the_gradebook_after_the_run(graded):
     assert sum(row.startswith(("jane_smith,", "mallory,")) and ",not graded: " in row for row in rows) == 2
 
 
-def test_feedback_header_names_each_exercise(graded):
+def test_feedback_header_names_each_exercise_with_its_points(graded):
     course, _ = graded
     page = (course / "feedback" / "alice" / LESSON / f"{LESSON}.html").read_text()
-    header = re.findall(r'<li><a href="#([^"]+)">([^<]+)</a> \(Score', page)
-    assert [grade_id for grade_id, _ in header] == ["ex1-test", "ex2-test", "ex3-test", "ex4-test"]
-    assert all(label.startswith("Exercise ") and label.endswith(f"({grade_id})") for grade_id, label in header)
-    assert ">Test cell</a>" not in page
+    header = re.findall(r'<tr><td><a href="#([^"]+)">([^<]+)</a></td><td class="points">([^<]+)</td>', page)
+    assert [grade_id for grade_id, _, _ in header] == ["ex1-test", "ex2-test", "ex3-test", "ex4-test"]
+    assert all(label.startswith("Exercise ") for _, label, _ in header)
+    assert [points for _, _, points in header] == ["3 / 3", "2 / 2", "3 / 3", "2 / 2"]
+    assert '<p class="score">Score: 10 / 10</p>' in page
 
 
 def test_command_line_reports_a_missing_roster_plainly(tmp_path):

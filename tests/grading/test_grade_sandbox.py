@@ -354,3 +354,39 @@ def test_a_course_copy_whose_venv_is_a_symlink_can_make_the_sandbox(tmp_path):
                          text=True, timeout=120)
     assert run.returncode == 0, run.stdout + run.stderr
     assert run.stdout.strip() == str(copy / "course_utils" / "__init__.py")
+
+
+@pytest.mark.parametrize("cgroup", [True, False], ids=["memory cgroup", "address-space fallback"])
+def test_shared_memory_counts_against_the_limit_with_or_without_a_cgroup(tmp_path, cgroup):
+    """``mmap(-1, n)`` is shared memory, which RLIMIT_DATA alone does not count: with a memory cgroup the
+    process is stopped when it touches too much; without one, RLIMIT_AS refuses the mapping."""
+    import subprocess
+    import sys
+
+    from course_utils.grading import memory_cgroup
+
+    require_sandbox()
+    limits = sandbox.Limits(memory=2**30, processes=64, file_size=2**26)
+    group = memory_cgroup.create(limits.memory, f"course-test-{os.getpid()}-{tmp_path.name}") if cgroup else None
+    if cgroup and group is None:
+        pytest.skip("this machine lets no process make a memory cgroup; the fallback is tested beside")
+    work = tmp_path / "work"
+    work.mkdir(mode=0o777)
+    probe = ("import mmap\nsize = 3 * 2**29\nshared = mmap.mmap(-1, size)\n"
+             "for offset in range(0, size, mmap.PAGESIZE):\n    shared[offset] = 1\nprint('TOUCHED')\n")
+    uid = sandbox.UID_BASE + os.getpid() if os.geteuid() == 0 else None
+    command = sandbox.bwrap_command([sys.executable, "-c", probe], limits, cwd=work, private=work, readable=[],
+                                    uid=uid, address_space=group is None)
+    if group is not None:
+        command = [sys.executable, "-I", "-S", str(memory_cgroup.ENTER), str(group.procs), "--", *command]
+    try:
+        run = subprocess.run(command, capture_output=True, text=True, timeout=120,
+                             env=sandbox.environment(dict(os.environ)))
+        assert "TOUCHED" not in run.stdout and run.returncode != 0, (run.stdout, run.stderr)
+        if group is not None:
+            assert group.oom_kills() >= 1
+        else:
+            assert "Cannot allocate memory" in run.stderr or "MemoryError" in run.stderr, run.stderr
+    finally:
+        if group is not None:
+            group.remove()

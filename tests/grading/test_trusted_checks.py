@@ -59,34 +59,50 @@ def test_verdict_needs_every_check_to_run_and_agree(cell):
     failures = trusted.verdicts({"ex1-test": cell}, stopped)["ex1-test"].failures
     assert failures == ["hidden check 1 of 2: not reached: the cell stopped before it.",
                         "hidden check 2 of 2: not reached: the cell stopped before it."]
-    raised = {**right, "ex1-test/1": [trusted.Raised("ValueError: shapes do not match")]}
+    raised = {**right, "ex1-test/1": [trusted.Raised("ValueError")]}
     verdict = trusted.verdicts({"ex1-test": cell}, raised)["ex1-test"]
     assert verdict.score == 0 and verdict.failures == [
-        "hidden check 1 of 2: your code raised ValueError: shapes do not match. Hint: a 2-D array"]
-    forged_twice = {**right, "ex1-test/0": [[1, 0], [0, 1]]}  # a second, different value for the same check
-    assert trusted.verdicts({"ex1-test": cell}, forged_twice)["ex1-test"].score == 0
+        "hidden check 1 of 2: your code raised ValueError. Hint: a 2-D array"]
+    own_class = {**right, "ex1-test/1": [trusted.Raised("SecretCarrier")]}  # a class name could carry data
+    assert trusted.verdicts({"ex1-test": cell}, own_class)["ex1-test"].failures == [
+        "hidden check 1 of 2: your code raised an exception of its own class. Hint: a 2-D array"]
+    for forged in ([[1, 0], [0, 1]], [[1, 0], [1, 0]]):  # a check's result reported twice never counts
+        assert trusted.verdicts({"ex1-test": cell}, {**right, "ex1-test/0": forged})["ex1-test"].score == 0
 
 
 def test_visible_failures_say_what_was_expected(cell):
     verdict = trusted.verdicts({"ex1-test": cell}, {"ex1-test/0": [[0, 1]]})["ex1-test"]
-    assert verdict.failures[0] == ("visible check 1 of 1: expected [1, 0], got [0, 1]: they first differ at [0]. "
+    assert verdict.failures[0] == ("visible check 1 of 1: expected [1, 0], your answer differs at [0]. "
                                    "Hint: sort by score")
 
 
-def test_log_lines_that_are_not_json_are_ignored(tmp_path):
-    log = tmp_path / "log"
-    log.write_text('{"check": "a/0", "value": 1}\nnot json\n{"value": 2}\n')
-    assert trusted.read_log(log) == {"a/0": [1]}
+@pytest.mark.parametrize(("actual", "expected", "words"), [
+    ("a secret the code found", [1, 0], "expected [1, 0], got a string"),
+    ([1, 2, 3], [1, 0], "expected 2 items, got 3"),
+    ({"top": [1, 2]}, {"top": [1, 3]}, "expected {'top': [1, 3]}, your answer differs at ['top'][1]"),
+    (10**400, 2.5, "expected 2.5, your answer is different"),
+    ({"__repr__": "<object>"}, 1, "expected 1, got an object the checks cannot compare"),
+])
+def test_failure_words_never_show_the_students_value(actual, expected, words):
+    assert trusted.difference(actual, expected) == words
+    assert "secret" not in words and "400" not in words
 
 
-def test_grading_version_runs_every_check_and_ends_with_the_first_failure(cell, tmp_path, monkeypatch):
-    """A wrong visible answer and a call that raises do not stop the checks after them."""
+def test_malformed_records_are_not_results():
+    assert trusted.record_entry({"check": "a/0", "value": 1}) == ("a/0", 1)
+    assert trusted.record_entry({"check": "a/0", "error": "ValueError"}) == ("a/0", trusted.Raised("ValueError"))
+    for record in ({"value": 2}, "text", {"check": 3, "value": 1}, {"check": "a/0"}, None):
+        assert trusted.record_entry(record) is None
+
+
+def test_grading_version_runs_every_check_and_ends_with_the_first_failure(cell, monkeypatch):
+    """A wrong visible answer and a call that raises do not stop the checks after them; each check's
+    value (or the type of what it raised) is published as a record, and the cell ends failing."""
+    import IPython.display
     import numpy as np
 
-    from course_utils import checks
-
-    log = tmp_path / "log.jsonl"
-    monkeypatch.setenv(checks.LOG_VARIABLE, str(log))
+    published = []
+    monkeypatch.setattr(IPython.display, "publish_display_data", lambda data, metadata: published.append(data))
     calls = []
 
     def rank(query, documents):
@@ -99,8 +115,26 @@ def test_grading_version_runs_every_check_and_ends_with_the_first_failure(cell, 
     with pytest.raises(AssertionError, match="Not yet: expected \\[1, 0\\]") as error:
         exec(compile(source, "grading", "exec"), {"rank": rank, "np": np})
     assert type(error.value).__name__ == "CheckFailed" and calls == [2, 2, 1]  # all three checks ran
-    logged = trusted.read_log(log)
-    assert logged == {"ex1-test/0": [[0, 1]], "ex1-test/1": [trusted.Raised("ValueError: shapes do not match")],
-                      "ex1-test/2": [[0]]}
+    from course_utils.checks import RECORD_MIME
+
+    logged: dict[str, list] = {}
+    for data in published:
+        check_id, value = trusted.record_entry(data[RECORD_MIME])
+        logged.setdefault(check_id, []).append(value)
+    assert logged == {"ex1-test/0": [[0, 1]], "ex1-test/1": [trusted.Raised("ValueError")], "ex1-test/2": [[0]]}
     failures = trusted.verdicts({"ex1-test": cell}, logged)["ex1-test"].failures
     assert [f.split(":")[0] for f in failures] == ["visible check 1 of 1", "hidden check 1 of 2"]
+
+
+def test_every_exercise_of_every_lesson_has_a_hidden_check():
+    """Visible checks' expected values are in the student's notebook, so code running in the kernel could fake
+    their results; hidden checks' values never enter it. Every exercise needs one to be worth its points."""
+    from course_utils.grading import notebooks as nb
+    from tests.grading.support import ROOT
+
+    lessons = sorted(ROOT.glob("solutions/*/*.ipynb"))
+    assert len(lessons) >= 7
+    for path in lessons:
+        for grade_id, test in nb.test_cells(nb.read(path)).items():
+            checks = trusted.parse_test_cell(grade_id, test.source, 1).checks
+            assert any(check.hidden for check in checks), (path.name, grade_id)
