@@ -43,7 +43,8 @@ from course_utils.grading.kernel_output import EXEC_LINE
 from course_utils.grading.sandbox import MAX_MESSAGE_BYTES
 from course_utils.grading.trusted import MARKER, record_entry
 
-__all__ = ["AFTER_BUDGET_SECONDS", "CURRENT", "MAX_CELL_OUTPUT_CHARS", "GradingExecute", "RunRecord"]
+__all__ = ["AFTER_BUDGET_SECONDS", "CURRENT", "MAX_CELL_OUTPUT_CHARS", "GradingExecute", "RunRecord",
+           "limit_findings"]
 
 #: Characters of output kept per cell (text and the text of rich outputs together).
 MAX_CELL_OUTPUT_CHARS = 100_000
@@ -351,3 +352,27 @@ def autograde_preprocessors() -> list:
 
     return [SandboxedGradingExecute if step is Execute else step
             for step in Autograde.class_traits()["autograde_preprocessors"].default()]
+
+
+#: (limit, error name, words in the error message) that mark a cell stopped by a limit.
+_LIMIT_ERRORS = (("memory", "MemoryError", ""), ("memory", "", "Unable to allocate"),
+                 ("memory", "", "Cannot allocate memory"),
+                 ("file_size", "", "File too large"), ("processes", "", "Resource temporarily unavailable"),
+                 ("processes", "", "can't start new thread"))
+
+
+def limit_findings(notebook, limits) -> list[str]:
+    """Sentences for the grading report: the cells whose error shows they hit a sandbox limit."""
+    lines = []
+    for index, cell in enumerate(notebook.cells):
+        for output in cell.get("outputs", []) if cell.cell_type == "code" else []:
+            if output.get("output_type") != "error":
+                continue
+            name, message = str(output.get("ename", "")), str(output.get("evalue", ""))
+            hit = next((limit for limit, ename, words in _LIMIT_ERRORS
+                        if (ename and name == ename) or (words and words in message)), None)
+            if hit:
+                lines.append(f"Cell {index + 1} reached {limits.describe(hit)} of the grading sandbox and "
+                             f"stopped with {name}; the rest of the notebook was graded.")
+                break
+    return lines

@@ -52,7 +52,6 @@ __all__ = [
     "check_available",
     "environment",
     "format_size",
-    "limit_findings",
     "parse_size",
     "python_folders",
     "symlinks_to_python",
@@ -394,27 +393,3 @@ def check_available(limits: Limits, scratch: Path | None = None) -> None:
         why = (result.stderr.strip().splitlines() or ["no message"])[-1]
         raise SandboxUnavailable(f"bubblewrap cannot make the grading sandbox here ({why}); a container may "
                                  f"forbid user namespaces. {HOW_TO_FIX}")
-
-
-#: (limit, error name, words in the error message) that mark a cell stopped by a limit.
-_LIMIT_ERRORS = (("memory", "MemoryError", ""), ("memory", "", "Unable to allocate"),
-                 ("memory", "", "Cannot allocate memory"),
-                 ("file_size", "", "File too large"), ("processes", "", "Resource temporarily unavailable"),
-                 ("processes", "", "can't start new thread"))
-
-
-def limit_findings(notebook, limits: Limits) -> list[str]:
-    """Sentences for the grading report: the cells whose error shows they hit a sandbox limit."""
-    lines = []
-    for index, cell in enumerate(notebook.cells):
-        for output in cell.get("outputs", []) if cell.cell_type == "code" else []:
-            if output.get("output_type") != "error":
-                continue
-            name, message = str(output.get("ename", "")), str(output.get("evalue", ""))
-            hit = next((limit for limit, ename, words in _LIMIT_ERRORS
-                        if (ename and name == ename) or (words and words in message)), None)
-            if hit:
-                lines.append(f"Cell {index + 1} reached {limits.describe(hit)} of the grading sandbox and "
-                             f"stopped with {name}; the rest of the notebook was graded.")
-                break
-    return lines

@@ -112,7 +112,7 @@ def _sandbox_lines(autograded) -> list[str]:
     """Report lines about the sandbox: the cells that reached one of its limits, or that there was none."""
     if _LIMITS is None:
         return ["Graded without the grading sandbox: the instructor passed --no-sandbox."]
-    return sandbox.limit_findings(autograded, _LIMITS)
+    return execution.limit_findings(autograded, _LIMITS)
 
 
 def _submit(slot: Path, job: GradingJob) -> None:

@@ -289,9 +289,6 @@ def test_the_kernel_never_holds_hidden_test_code_and_feedback_shows_none(red_tea
     for line in hidden:  # ... and nothing of them comes back in the feedback
         assert line not in page, line
     assert "SEEN [" not in page and "HISTORY [" not in page  # no output of the notebook is on the page
-    captured = seen[0].split("SEEN ", 1)[1]
-    pieces = [captured[start:start + 40] for start in range(0, min(len(captured), 4000), 40)]
-    assert not any(piece in page for piece in pieces)
 
 
 def test_forged_and_stray_check_results_do_not_count_and_are_reported(red_team):
