@@ -41,3 +41,19 @@ def test_a_student_folder_that_is_a_link_is_not_entered(tmp_path):
     found = collect.collect(submissions, "lesson")
     assert found.submissions == []
     assert len(found.skipped) == 1 and "symbolic link" in found.skipped[0][1]
+
+
+def test_a_student_whose_grading_failed_gets_a_row_with_the_reason(tmp_path):
+    import csv
+
+    from course_utils.grading import command
+    from tests.grading import support as gs
+
+    course = gs.attack_course(tmp_path)
+    outcome = command.Outcome(failed=[("zoe", "the kernel could not start")],
+                              not_graded=[("yan", "yan.ipynb is not a notebook")])
+    path = command._write_csv_if_graded(course, gs.ATTACK_LESSON, outcome)
+    with open(path, newline="") as table:
+        rows = {row["student"]: row for row in csv.DictReader(table)}
+    assert rows["zoe"]["status"] == "not graded: grading failed (the kernel could not start)"
+    assert rows["yan"]["status"] == "not graded: yan.ipynb is not a notebook" and rows["yan"]["score"] == ""
