@@ -30,7 +30,8 @@ import math
 import re
 from collections.abc import Mapping
 
-__all__ = ["RECORD_MIME", "TOLERANCE", "CheckFailed", "check", "compare", "explain", "plain", "publish_record"]
+__all__ = ["RECORD_MIME", "TOLERANCE", "CheckFailed", "check", "compare", "explain", "kind_of", "plain",
+           "publish_record", "short_repr"]
 
 #: The display-data type of one check's record while the grader runs a test cell
 #: (``{"check": id, "value": plain value}`` or ``{"check": id, "error": exception type}``).
@@ -66,12 +67,15 @@ def plain(value):
     return {"__repr__": repr(value)[:200]}
 
 
-def _short(value, width: int = 120) -> str:
+def short_repr(value, width: int = 120) -> str:
+    """``repr(value)``, cut to ``width`` characters with ``...``."""
     text = repr(value)
     return text if len(text) <= width else text[: width - 3] + "..."
 
 
-def _describe(value) -> str:
+def kind_of(value, show_objects: bool = True) -> str:
+    """What plain value ``value`` is (``a list or tuple of 3``), never its contents, except the ``repr`` of an
+    object :func:`plain` could not turn into data when ``show_objects``."""
     if isinstance(value, bool):
         return "a bool"
     if isinstance(value, (int, float)):
@@ -81,7 +85,9 @@ def _describe(value) -> str:
     if isinstance(value, list):
         return f"a list or tuple of {len(value)}"
     if isinstance(value, dict):
-        return "a dict" if "__repr__" not in value else f"an object {value['__repr__']}"
+        if "__repr__" not in value:
+            return "a dict"
+        return f"an object {value['__repr__']}" if show_objects else "an object the checks cannot compare"
     return "None" if value is None else type(value).__name__
 
 
@@ -96,21 +102,21 @@ def compare(actual, expected, tolerance: float = TOLERANCE, where: str = "") -> 
     if isinstance(expected, bool) or expected is None or isinstance(expected, str):
         if isinstance(actual, type(expected)) and actual == expected:
             return None
-        return f"expected {_short(expected)}{at}, got {_short(actual)}"
+        return f"expected {short_repr(expected)}{at}, got {short_repr(actual)}"
     if isinstance(expected, (int, float)):
         if isinstance(actual, bool) or not isinstance(actual, (int, float)):
-            return f"expected a number{at}, got {_describe(actual)}"
+            return f"expected a number{at}, got {kind_of(actual)}"
         allowed = 0.0 if isinstance(expected, int) else tolerance * max(1.0, abs(expected))
         try:
             off = math.isnan(actual) or abs(actual - expected) > allowed
         except (OverflowError, ValueError):  # an integer too large for a float, say 10**400
             off = True
         if off:
-            return f"expected {expected!r}{at}, got {_short(actual)}"
+            return f"expected {expected!r}{at}, got {short_repr(actual)}"
         return None
     if isinstance(expected, list):
         if not isinstance(actual, list):
-            return f"expected a list of {len(expected)}{at}, got {_describe(actual)}"
+            return f"expected a list of {len(expected)}{at}, got {kind_of(actual)}"
         if len(actual) != len(expected):
             return f"expected {len(expected)} items{at}, got {len(actual)}"
         for index, (a, e) in enumerate(zip(actual, expected)):
@@ -120,7 +126,7 @@ def compare(actual, expected, tolerance: float = TOLERANCE, where: str = "") -> 
         return None
     if isinstance(expected, dict):
         if not isinstance(actual, dict) or "__repr__" in actual:
-            return f"expected a dict{at}, got {_describe(actual)}"
+            return f"expected a dict{at}, got {kind_of(actual)}"
         if set(actual) != set(expected):
             return f"expected the keys {sorted(expected)}{at}, got {sorted(actual)}"
         for key in expected:

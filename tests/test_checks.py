@@ -102,7 +102,7 @@ def test_a_record_is_display_data_of_the_course_type_that_front_ends_do_not_show
 
 
 def test_a_huge_integer_is_a_wrong_answer_not_a_crash():
-    assert compare(10**400, 3.5) == "expected 3.5, got " + checks._short(10**400)
+    assert compare(10**400, 3.5) == "expected 3.5, got " + checks.short_repr(10**400)
     assert compare(10**400, 2) is not None and compare(-(10**400), 0.0) is not None
 
 

@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import course_utils.checks
-from course_utils.checks import TOLERANCE, compare, plain
+from course_utils.checks import TOLERANCE, compare, kind_of, plain, short_repr
 from course_utils.grading import notebooks as nb
 
 #: The start of every grading version of a test cell: ``check`` loaded afresh from its file, the
@@ -208,21 +208,6 @@ def record_entry(record) -> tuple[str, object] | None:
     return None
 
 
-def _kind(value) -> str:
-    """What ``value`` is, in words that never show its contents."""
-    if isinstance(value, bool):
-        return "a bool"
-    if isinstance(value, (int, float)):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, list):
-        return f"a list or tuple of {len(value)}"
-    if isinstance(value, dict):
-        return "an object the checks cannot compare" if "__repr__" in value else "a dict"
-    return "None" if value is None else "something else"
-
-
 def difference(actual, expected, tolerance: float = TOLERANCE) -> str | None:
     """Why ``actual`` differs from ``expected`` (as :func:`course_utils.checks.compare` decides), in words
     that show the expected value and where they differ but nothing of ``actual`` beyond its kind and length.
@@ -237,22 +222,21 @@ def difference(actual, expected, tolerance: float = TOLERANCE) -> str | None:
     try:
         problem = compare(actual, expected, tolerance)
     except Exception:  # noqa: BLE001 - anything the comparison meets is a wrong answer
-        return f"expected {_short(expected)}, got a value the grader could not compare"
+        return f"expected {short_repr(expected)}, got a value the grader could not compare"
     if problem is None:
         return None
     where, part, words = _first_difference(actual, expected, tolerance)
     if words:
         return words
     if not where:
-        return f"expected {_short(expected)}, your answer is different"
+        return f"expected {short_repr(expected)}, your answer is different"
     if len(repr(expected)) <= 120:
         return f"expected {expected!r}, your answer differs at {where}"
-    return f"expected {_short(part)} at {where}, your answer is different"
+    return f"expected {short_repr(part)} at {where}, your answer is different"
 
 
-def _short(value, width: int = 120) -> str:
-    text = repr(value)
-    return text if len(text) <= width else text[: width - 3] + "..."
+def _kind_of(value) -> str:
+    return kind_of(value, show_objects=False)
 
 
 def _first_difference(actual, expected, tolerance: float, where: str = "") -> tuple[str, object, str | None]:
@@ -267,14 +251,14 @@ def _first_difference(actual, expected, tolerance: float, where: str = "") -> tu
                 return _first_difference(a, e, tolerance, f"{where}[{index}]")
     if isinstance(expected, dict) and isinstance(actual, dict) and "__repr__" not in actual:
         if set(actual) != set(expected):
-            return where, expected, f"expected the keys {_short(sorted(expected))}{at}, got other keys"
+            return where, expected, f"expected the keys {short_repr(sorted(expected))}{at}, got other keys"
         for key in expected:
             if compare(actual[key], expected[key], tolerance) is not None:
                 return _first_difference(actual[key], expected[key], tolerance, f"{where}[{key!r}]")
-    if _kind(actual).split(" of ")[0] == _kind(expected).split(" of ")[0]:
+    if _kind_of(actual).split(" of ")[0] == _kind_of(expected).split(" of ")[0]:
         return where, expected, None
-    shown = _kind(expected) if where else _short(expected)
-    return where, expected, f"expected {shown}{at}, got {_kind(actual)}"
+    shown = _kind_of(expected) if where else short_repr(expected)
+    return where, expected, f"expected {shown}{at}, got {_kind_of(actual)}"
 
 
 def _error_words(raised: Raised) -> str:
