@@ -107,7 +107,7 @@ def _no_browser_here() -> bool:
 def _build_preview_cache(python: Path) -> dict[str, str]:
     """Build the stand-in models into :data:`PREVIEW_CACHE`; return the settings that make the lessons use them."""
     print("Offline preview: building the course's stand-in models (their numbers mean nothing) ...", flush=True)
-    subprocess.run([str(python), "-c", "import sys; from course_utils.standins import build_standin_cache; "
+    subprocess.run([str(python), "-c", "import sys; from course_utils.models.standins import build_standin_cache; "
                     "build_standin_cache(sys.argv[1])", str(PREVIEW_CACHE)], check=True)
     return {"FASTEMBED_CACHE_PATH": str(PREVIEW_CACHE), "HF_HUB_OFFLINE": "1"}
 
@@ -125,7 +125,7 @@ def start(args: list[str]) -> int:
     command = [str(python), "-m", "jupyter", "lab", f"--ServerApp.root_dir={ROOT / 'notebooks'}",
                f"--LabApp.app_settings_dir={LAB_SETTINGS}",
                # lessons open unmodified: the kernel's language_info is filled in when a notebook opens
-               "--ServerApp.contents_manager_class=course_utils.lab_contents.CourseContentsManager",
+               "--ServerApp.contents_manager_class=course_utils.lesson.lab_contents.CourseContentsManager",
                "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate", "--LabApp.news_url=None", *args]
     if not any(arg.startswith(("--no-browser", "--ServerApp.open_browser", "--browser", "--ServerApp.browser"))
                for arg in args) and _no_browser_here():
@@ -206,7 +206,7 @@ def generate(args: list[str]) -> int:
     python = ensure_environment(EXTRAS["test"])
     repository, branch = course_setting()
     names = args or lessons()
-    stamp = ("import sys; from pathlib import Path; from course_utils.colab import stamp_notebook\n"
+    stamp = ("import sys; from pathlib import Path; from course_utils.lesson.colab import stamp_notebook\n"
              "for path in sys.argv[3:]:\n"
              "    print(('stamped ' if stamp_notebook(Path(path), sys.argv[1], sys.argv[2]) else 'unchanged ') + path)")
     paths = [str(ROOT / "solutions" / name / f"{name}.ipynb") for name in names]

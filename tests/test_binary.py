@@ -1,14 +1,14 @@
-"""course_utils.binary: binary MaxSim against a direct computation, rescoring, memory and bad input."""
+"""course_utils.compression.binary: binary MaxSim against a direct computation, rescoring, memory and bad input."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-import course_utils.binary as bn
-from course_utils.binary import BinaryCorpus, binarize
+import course_utils.compression.binary as bn
+from course_utils.compression.binary import BinaryCorpus, binarize
 from course_utils.data import random_token_vectors
-from course_utils.maxsim import PackedCorpus, score_corpus, top_k
+from course_utils.scoring.maxsim import PackedCorpus, score_corpus, top_k
 
 
 def direct(query, document) -> int:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 
 from benchmarks import binary_scorer as bench
-from course_utils.binary import BinaryCorpus
+from course_utils.compression.binary import BinaryCorpus
 from course_utils.data import random_token_vectors
-from course_utils.maxsim import PackedCorpus
+from course_utils.scoring.maxsim import PackedCorpus
 
 
 def test_recall_counts_the_exact_top_found():

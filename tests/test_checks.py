@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from course_utils import checks
-from course_utils.checks import check, compare, plain
+from course_utils.lesson import checks
+from course_utils.lesson.checks import check, compare, plain
 
 
 def test_plain_turns_numpy_and_tuples_into_python_data():
@@ -113,7 +113,7 @@ def test_a_failing_check_shows_its_message_alone_and_a_real_error_its_traceback(
 
     shell = InteractiveShell.instance()
     try:
-        shell.run_cell("from course_utils.checks import check\ncheck([0, 1], [1, 0], 'sort by score')")
+        shell.run_cell("from course_utils.lesson.checks import check\ncheck([0, 1], [1, 0], 'sort by score')")
         shown = capsys.readouterr().out
         assert "Check failed" in shown and "Not yet: expected [1, 0], got [0, 1]" in shown
         assert "Hint: sort by score" in shown

@@ -3,8 +3,8 @@
 The setting is ``[project.urls] Repository`` and ``[tool.course] branch`` in
 ``pyproject.toml``; ``python3 course.py generate`` stamps it into every lesson.
 
-Colab is simulated the way the set-up cell and ``course_utils.environment``
-detect it: a module named :data:`~course_utils.environment.COLAB_MODULE` that
+Colab is simulated the way the set-up cell and ``course_utils.models.environment``
+detect it: a module named :data:`~course_utils.models.environment.COLAB_MODULE` that
 ``importlib.util.find_spec`` can see. ``subprocess.run`` is replaced by a
 recorder, so nothing is installed, and the course package can be reported
 missing until the recorded pip command "installs" it.
@@ -28,7 +28,8 @@ from packaging.utils import canonicalize_name
 
 import course_utils
 import course_utils.models
-from course_utils import colab, doctor, environment
+from course_utils.lesson import colab, doctor
+from course_utils.models import environment
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -41,7 +42,7 @@ REPOSITORY = PYPROJECT["project"]["urls"]["Repository"]
 BRANCH = PYPROJECT["tool"]["course"]["branch"]
 DISTRIBUTION = PYPROJECT["project"]["name"]
 FORK = ("https://github.com/some-university/late-interaction-fork", "spring-2026")
-RESTAMP = "run `python3 course.py generate` to stamp the setting into every lesson (see course_utils/colab.py)"
+RESTAMP = "run `python3 course.py generate` to stamp the setting into every lesson (see course_utils/lesson/colab.py)"
 
 
 def lesson_notebooks() -> list[Path]:

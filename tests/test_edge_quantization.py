@@ -1,14 +1,14 @@
-"""course_utils.edge_quantization: what Qdrant Edge returns with and without quantization and rescoring."""
+"""course_utils.compression.edge: what Qdrant Edge returns with and without quantization and rescoring."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from course_utils.binary import BinaryCorpus
+from course_utils.compression.binary import BinaryCorpus
 from course_utils.data import random_token_vectors
-from course_utils.edge_quantization import QuantizedEdgeIndex
-from course_utils.maxsim import PackedCorpus, score_corpus, top_k
+from course_utils.compression.edge import QuantizedEdgeIndex
+from course_utils.scoring.maxsim import PackedCorpus, score_corpus, top_k
 
 
 @pytest.fixture(scope="module")

@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from course_utils.environment import environment_variables
+from course_utils.models.environment import environment_variables
 
 
 def test_named_variables_are_set_then_restored_or_removed(monkeypatch):

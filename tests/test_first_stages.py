@@ -7,10 +7,10 @@ import pytest
 from fastembed import SparseEmbedding
 
 from course_utils import models
-from course_utils.first_stages import candidate_recall_curve, fde_bytes, smallest_k
-from course_utils.fusion import qdrant_k, rrf
-from course_utils.hybrid import (EdgeHybridIndex, create_hybrid_collection, hybrid_points, pipeline_by_hand,
-                                 pipeline_request)
+from course_utils.first_stages.candidates import candidate_recall_curve, fde_bytes, smallest_k
+from course_utils.first_stages.fusion import qdrant_k, rrf
+from course_utils.first_stages.hybrid import (EdgeHybridIndex, create_hybrid_collection, hybrid_points,
+                                             pipeline_by_hand, pipeline_request)
 
 
 # ----- the BM25 files are the real thing ---------------------------------------------------------

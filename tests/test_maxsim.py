@@ -8,8 +8,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-import course_utils.maxsim as ms
-from course_utils.maxsim import (PackedCorpus, maxsim, score_corpus, score_queries, similarity_matrix,
+import course_utils.scoring.maxsim as ms
+from course_utils.scoring.maxsim import (PackedCorpus, maxsim, score_corpus, score_queries, similarity_matrix,
                                  token_alignment, top_k)
 
 

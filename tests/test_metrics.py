@@ -1,4 +1,4 @@
-"""Tests of course_utils.metrics: hand-computed examples, agreement with
+"""Tests of course_utils.scoring.metrics: hand-computed examples, agreement with
 ir-measures (trec_eval underneath) on random runs, and the ValueError messages."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import ir_measures
 import pytest
 from ir_measures import P, R, RR, nDCG
 
-from course_utils.metrics import evaluate, mrr_at_k, ndcg_at_k, precision_at_k, recall_at_k
+from course_utils.scoring.metrics import evaluate, mrr_at_k, ndcg_at_k, precision_at_k, recall_at_k
 
 METRIC_FUNCTIONS = [recall_at_k, precision_at_k, mrr_at_k, ndcg_at_k]
 

@@ -67,7 +67,7 @@ def test_check_fails_fast_and_plainly_without_network_and_cache(no_network_no_ca
 def test_check_names_only_the_missing_model(no_network_no_cache, monkeypatch):
     if "COURSE_STANDIN_CACHE" not in os.environ:
         pytest.skip("needs the stand-in cache of this session")
-    from course_utils import standins
+    from course_utils.models import standins
 
     standins.build_standin_cache(no_network_no_cache)
     repo, _ = models.hub_files(models.CROSS_ENCODER_MODEL)

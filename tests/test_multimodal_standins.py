@@ -14,9 +14,11 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-from course_utils import models, multimodal_standins, standins
-from course_utils.page_vectors import page_layout, patch_map, pool_page, query_labels, tile_grid
-from course_utils.pages import load_course_pages
+from course_utils import models
+from course_utils.models.standins import multimodal as multimodal_standins
+from course_utils.models import standins
+from course_utils.pages.vectors import page_layout, patch_map, pool_page, query_labels, tile_grid
+from course_utils.pages.files import load_course_pages
 from tests.models_fixtures import load
 
 STANDIN_ONLY = pytest.mark.skipif(bool(os.environ.get("COURSE_REAL_MODELS")),

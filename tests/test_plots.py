@@ -6,8 +6,8 @@ import matplotlib
 import numpy as np
 import pytest
 
-from course_utils.maxsim import maxsim
-from course_utils.plots import score_bars, similarity_heatmap
+from course_utils.scoring.maxsim import maxsim
+from course_utils.lesson.plots import score_bars, similarity_heatmap
 
 matplotlib.use("Agg")
 

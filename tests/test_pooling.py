@@ -1,4 +1,4 @@
-"""course_utils.pooling: cluster means, hierarchical token pooling, bad input."""
+"""course_utils.compression.pooling: cluster means, hierarchical token pooling, bad input."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from course_utils.data import random_token_vectors
-from course_utils.maxsim import PackedCorpus
-from course_utils.pooling import cluster_means, pool_corpus, pool_document
+from course_utils.scoring.maxsim import PackedCorpus
+from course_utils.compression.pooling import cluster_means, pool_corpus, pool_document
 
 
 def test_cluster_means_orders_rows_by_label():

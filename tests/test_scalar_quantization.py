@@ -1,4 +1,4 @@
-"""course_utils.scalar_quantization and the trade-off chart of lesson 6."""
+"""course_utils.compression.scalar and the trade-off chart of lesson 6."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
-from course_utils.scalar_quantization import dequantize_int8, int8_range, quantize_int8  # noqa: E402
-from course_utils.tradeoff import plot_tradeoff  # noqa: E402
+from course_utils.compression.scalar import dequantize_int8, int8_range, quantize_int8  # noqa: E402
+from course_utils.compression.tradeoff import plot_tradeoff  # noqa: E402
 
 
 def test_the_lessons_worked_examples():

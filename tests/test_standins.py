@@ -9,9 +9,10 @@ import sys
 import numpy as np
 import pytest
 
-from course_utils import models, standins
+from course_utils import models
+from course_utils.models import standins
 from course_utils.data import BANK_SENTENCES, EXAMPLE_DOCUMENTS, EXAMPLE_QUERY
-from course_utils.tokens import token_labels
+from course_utils.scoring.tokens import token_labels
 from tests.models_fixtures import load
 
 pytestmark = pytest.mark.skipif(bool(os.environ.get("COURSE_REAL_MODELS")),

@@ -7,7 +7,7 @@ import pytest
 
 from course_utils import models
 from course_utils.data import BANK_SENTENCES, EXAMPLE_DOCUMENTS, EXAMPLE_QUERY
-from course_utils.tokens import token_ids, token_labels
+from course_utils.scoring.tokens import token_ids, token_labels
 from tests.models_fixtures import load
 
 TEXTS = [EXAMPLE_QUERY, *EXAMPLE_DOCUMENTS, *BANK_SENTENCES, "Hello, world!!! (really?)", "...",

@@ -11,11 +11,12 @@ import pytest
 from PIL import Image
 from qdrant_client import QdrantClient
 
-from course_utils import memory, models
-from course_utils.page_plots import page_thumbnails, show_patch_grid, token_heatmaps
-from course_utils.page_vectors import page_layout, patch_box, patch_map, query_labels
-from course_utils.pages import load_course_pages, load_page
-from course_utils.visual_search import (EdgePageIndex, create_page_collection, full_search, overlap_at_k,
+from course_utils.pages.files import memory
+from course_utils import models
+from course_utils.pages.plots import page_thumbnails, show_patch_grid, token_heatmaps
+from course_utils.pages.vectors import page_layout, patch_box, patch_map, query_labels
+from course_utils.pages.files import load_course_pages, load_page
+from course_utils.pages.search import (EdgePageIndex, create_page_collection, full_search, overlap_at_k,
                                         prefetch_rerank)
 from tests.models_fixtures import load
 
@@ -138,7 +139,7 @@ def test_memory_check(monkeypatch, capsys):
 
 
 def test_word_rows_skip_prompt_padding_and_specials():
-    from course_utils.page_vectors import word_rows
+    from course_utils.pages.vectors import word_rows
 
     assert word_rows(["<bos>", "Query", ":", "how", "##s", "?", "<pad>", "\\n"]) == [3, 4]
     assert word_rows(["how", "many", "<end_of_utterance>"]) == [0, 1]

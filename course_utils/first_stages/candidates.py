@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from course_utils.metrics import evaluate
+from course_utils.scoring.metrics import evaluate
 
 __all__ = ["candidate_recall_curve", "smallest_k", "fde_bytes"]
 
@@ -46,7 +46,7 @@ def candidate_recall_curve(run: Mapping[str, Sequence[str]], qrels: Mapping[str,
 
     Raises:
         TypeError / ValueError: ks not increasing whole numbers >= 1; and what
-            :func:`course_utils.metrics.evaluate` raises for a bad run or qrels.
+            :func:`course_utils.scoring.metrics.evaluate` raises for a bad run or qrels.
     """
     cutoffs = _check_ks(ks)
     means = evaluate(run, qrels, k=cutoffs, metrics=["recall"])

@@ -32,7 +32,7 @@ def on_colab() -> bool:
     """True inside Google Colab (its ``google.colab`` package can be found).
 
     The set-up cell of every lesson makes the same test, written out from
-    :data:`COLAB_MODULE` by :mod:`course_utils.colab`, because it runs before
+    :data:`COLAB_MODULE` by :mod:`course_utils.lesson.colab`, because it runs before
     this package is installed.
     """
     return importlib.util.find_spec(COLAB_MODULE) is not None

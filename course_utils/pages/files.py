@@ -1,7 +1,7 @@
 """The course pages of lesson 7, and loading page images with clear errors.
 
 The pages ship with the package (``course_utils/data/pages/``, built by
-:mod:`course_utils.page_images`): 26 PNG pages and 25 queries, each judged by
+:mod:`course_utils.pages.build`): 26 PNG pages and 25 queries, each judged by
 the page that answers it and the box on that page where the answer is.
 """
 

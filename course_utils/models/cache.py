@@ -23,7 +23,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from course_utils import environment
+from course_utils.models import environment
 
 __all__ = [
     "course_cache_dir",

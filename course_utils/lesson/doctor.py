@@ -14,8 +14,9 @@ import sys
 import time
 from dataclasses import dataclass, field
 
-from course_utils import environment, model_cache, models
-from course_utils.standins import MARKER_FILE
+from course_utils.models import environment, cache as model_cache
+from course_utils import models
+from course_utils.models.standins.snapshot import MARKER_FILE
 
 __all__ = ["LESSON_PACKAGES", "LOCAL_PACKAGES", "MIN_PYTHON", "Report", "build_report", "run"]
 

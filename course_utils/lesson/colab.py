@@ -15,9 +15,9 @@ On Colab the set-up cell installs the course package with pip from that
 repository, quietly, and only what Colab lacks: ``--upgrade-strategy
 only-if-needed`` keeps every package Colab already has (numpy, matplotlib, ...)
 whenever its version satisfies the course. Everywhere, it then calls
-:func:`course_utils.lesson_setup.prepare`: the model folder, the model check,
+:func:`course_utils.lesson.setup.prepare`: the model folder, the model check,
 and fast failure of later model loads when models are missing. Whether it runs
-on Colab is decided by the same test as :func:`course_utils.environment.on_colab`,
+on Colab is decided by the same test as :func:`course_utils.models.environment.on_colab`,
 written out in the cell because the cell runs before the course package is installed.
 """
 
@@ -26,7 +26,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from course_utils.environment import COLAB_MODULE
+from course_utils.models.environment import COLAB_MODULE
 
 __all__ = ["BADGE_IMAGE", "DISTRIBUTION", "PACKAGE", "SETUP_CELL_ID", "SETUP_TEMPLATE", "badge_markdown",
            "check_branch", "github_path", "setup_cell_source", "stamp_notebook", "stamp_problems"]

@@ -1,6 +1,6 @@
 """Offline stand-ins for the two multimodal models of lesson 7 (ColModernVBERT and ColPali).
 
-Built next to the text stand-ins of :mod:`course_utils.standins` (same cache
+Built next to the text stand-ins of :mod:`course_utils.models.standins` (same cache
 layout, same marker file). fastembed runs its *real* code on them: the image
 preprocessing (resizing, ColModernVBERT's tiling and global view), the prompts
 around the image tokens, query augmentation, padding and post-processing. So the
@@ -34,7 +34,8 @@ from pathlib import Path
 import numpy as np
 
 from course_utils import models
-from course_utils import standins as text_standins
+from course_utils.models.standins import text as text_standins
+from course_utils.models.standins.snapshot import MARKER_FILE, snapshot_folder
 
 __all__ = [
     "build_multimodal_standins",
@@ -53,7 +54,7 @@ COLPALI_IMAGE_SIZE = 448
 IMAGE_SEQ_LEN = 64
 #: The stand-in's image settings: the real rule at 1/8 scale (real: 2048, 512, 512).
 STANDIN_LONGEST_EDGE, STANDIN_TILE = 256, 64
-#: The real model's settings, for the tiling rule in :mod:`course_utils.page_vectors`.
+#: The real model's settings, for the tiling rule in :mod:`course_utils.pages.vectors`.
 REAL_LONGEST_EDGE, REAL_TILE = 2048, 512
 
 _DIM = 128
@@ -113,7 +114,7 @@ def _save(graph: list, inits: list, pixel_shape: list, output: tuple[str, int], 
     out = helper.make_tensor_value_info(output[0], output[1], ["batch", "sequence", _DIM])
     g = helper.make_graph(graph, path.stem, inputs, [out], initializer=inits)
     model = helper.make_model(g, opset_imports=[helper.make_opsetid("", 18)],
-                              producer_name="course_utils.multimodal_standins", ir_version=8)
+                              producer_name="course_utils.models.standins.multimodal", ir_version=8)
     checker.check_model(model)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(model.SerializeToString())
@@ -250,13 +251,13 @@ def _write_common(snapshot: Path, model_name: str, tokenizer_json: str, pad: str
     (snapshot / "special_tokens_map.json").write_text(json.dumps({"pad_token": pad}, indent=1))
     (snapshot / "config.json").write_text(json.dumps({"pad_token_id": pad_id, "course_standin": True,
                                                       **config_extra}, indent=1))
-    (snapshot / text_standins.MARKER_FILE).write_text(
-        f"Offline stand-in for {model_name}, built by course_utils.multimodal_standins for tests and grading.\n"
+    (snapshot / MARKER_FILE).write_text(
+        f"Offline stand-in for {model_name}, built by course_utils.models.standins.multimodal for tests and grading.\n"
         "Its outputs have the real shapes but mean nothing. Never copy it into a real model cache.\n")
 
 
 def _snapshot_folder(cache_dir: Path, model_name: str) -> Path:
-    return text_standins.snapshot_folder(cache_dir, models.hub_files(model_name)[0])
+    return snapshot_folder(cache_dir, models.hub_files(model_name)[0])
 
 
 def write_colpali(cache_dir: Path, vocabulary: list[str]) -> Path:
@@ -300,7 +301,7 @@ def build_multimodal_standins(cache_dir, extra_words=()) -> None:
     cache = Path(cache_dir)
     for model_name in models.VISUAL_MODELS:
         snapshot = models.cached_snapshot(model_name, cache)
-        if snapshot is not None and not (snapshot / text_standins.MARKER_FILE).exists():
+        if snapshot is not None and not (snapshot / MARKER_FILE).exists():
             raise ValueError(f"cache_dir {cache} already holds the real {model_name}; build the stand-ins into "
                              "an empty temporary folder instead, so that no real model is overwritten.")
     prompt_words = ["user", "describe", "assistant", "query", "image", "when", "did", "dr", "einstein", "die"]

@@ -1,4 +1,4 @@
-"""The course's texts: the running example of lesson 1, and the course corpus.
+"""The course's texts: the running example of lesson 1, and the course corpus (lessons 3-6).
 
 The corpus ships with the package (``course_utils/data/``, format described in
 its README.md): passages, queries and graded relevance judgements, all written

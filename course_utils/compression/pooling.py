@@ -20,7 +20,7 @@ import numbers
 
 import numpy as np
 
-from course_utils.maxsim import PackedCorpus, as_token_vectors
+from course_utils.scoring.maxsim import PackedCorpus, as_token_vectors
 
 __all__ = ["cluster_means", "pool_corpus", "pool_document"]
 

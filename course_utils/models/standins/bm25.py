@@ -22,7 +22,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from course_utils import models
-from course_utils.standins import snapshot_folder
+from course_utils.models.standins.snapshot import snapshot_folder
 
 __all__ = ["write_bm25_snapshot"]
 
@@ -65,7 +65,7 @@ def write_bm25_snapshot(cache_dir: str | Path, revision: str, marker_file: str) 
         words = ENGLISH_STOPWORDS if name == "english.txt" else ()
         (snapshot / name).write_text("".join(word + "\n" for word in words), encoding="utf-8")
     (snapshot / marker_file).write_text(
-        f"{models.BM25_MODEL} written offline by course_utils.bm25_standin: the real parameters and the real "
+        f"{models.BM25_MODEL} written offline by course_utils.models.standins.bm25: the real parameters and the real "
         "English stop-word list (other languages left empty), so its English BM25 vectors are the real ones.\n")
     return snapshot
 

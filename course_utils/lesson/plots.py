@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from course_utils.maxsim import as_token_vectors
+from course_utils.scoring.maxsim import as_token_vectors
 
 __all__ = ["score_bars", "similarity_heatmap"]
 

@@ -8,7 +8,7 @@ MaxSim multivector per point (dot product, no HNSW graph) with
 - ``quantization=None``: float vectors only (``datatype="float16"`` halves them);
 - ``"int8"``: plus a scalar-quantized copy, one byte per number, its range cut at ``quantile``;
 - ``"binary"``: plus a one-bit copy, the sign of each number
-  (its score for two vectors is ``dim - 2 * hamming``, as :mod:`course_utils.binary`).
+  (its score for two vectors is ``dim - 2 * hamming``, as :mod:`course_utils.compression.binary`).
 
 :meth:`QuantizedEdgeIndex.search` ``(Q, k, rescore=..., oversampling=...)`` then returns what the
 engine returns: with ``rescore=False`` the quantized scores of the quantized top ``k``; with
@@ -26,7 +26,7 @@ import tempfile
 import numpy as np
 import qdrant_edge as edge
 
-from course_utils.maxsim import PackedCorpus, as_token_vectors
+from course_utils.scoring.maxsim import PackedCorpus, as_token_vectors
 from course_utils.qdrant.edge_shard import TemporaryShard
 
 __all__ = ["QuantizedEdgeIndex"]

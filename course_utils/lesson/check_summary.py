@@ -1,6 +1,6 @@
 """One line under a test cell whose visible checks all passed.
 
-A passing :func:`course_utils.checks.check` prints nothing, so a student could
+A passing :func:`course_utils.lesson.checks.check` prints nothing, so a student could
 not tell a cell that passed from one that never ran. In IPython (Jupyter,
 Colab), :func:`record` counts the checks of the cell that is running, and when
 the cell ends without an error, after at least one check passed and none

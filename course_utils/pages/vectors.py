@@ -138,7 +138,8 @@ def page_layout(model, image) -> PageLayout:
     from PIL import Image
 
     if not isinstance(image, Image.Image):
-        raise ValueError(f"image must be a PIL.Image (use course_utils.pages.load_page), got {type(image).__name__}")
+        raise ValueError("image must be a PIL.Image (use course_utils.pages.files.load_page), "
+                         f"got {type(image).__name__}")
     inner = _inner(model)
     if hasattr(inner, "_build_input_ids_for_image"):  # ColModernVBERT
         metadata: dict = {}

@@ -1,4 +1,4 @@
-"""The table and text pages of the course pages (lesson 7); see :mod:`course_utils.page_drawings`.
+"""The table and text pages of the course pages (lesson 7); see :mod:`course_utils.pages.drawings`.
 
 Each ``draw_*`` function draws one page on a matplotlib ``Figure`` and returns
 ``{name: artist}`` for the parts a query can point at.
@@ -6,7 +6,7 @@ Each ``draw_*`` function draws one page on a matplotlib ``Figure`` and returns
 
 from __future__ import annotations
 
-from course_utils.page_drawings import _INK, _lines, _slide, _table
+from course_utils.pages.drawings import _INK, _lines, _slide, _table
 
 __all__ = [
     "draw_bicycle_page",

@@ -1,11 +1,17 @@
-"""The course's three models: their names, where fastembed caches them, and a fast check.
+"""The course's models: their names, where fastembed caches them, a fast check (every lesson).
 
-Every lesson loads its models by these names, for example
+Every lesson loads its models by the names defined here, for example
 ``TextEmbedding(DENSE_MODEL)``. Before a class, ``python -m course_utils prefetch``
 downloads all three into fastembed's cache; on a machine without network,
 :func:`check_models` says within about two seconds which model is missing and
 what to do, instead of fastembed's ~40 s of retries ending in "Could not load
 model ... from any source".
+
+The package also holds :mod:`~course_utils.models.cache` (the model folder that survives a
+reboot), :mod:`~course_utils.models.guard` (fast failure of model loads when models are missing),
+:mod:`~course_utils.models.environment` (Colab or local, temporary settings: here because the model
+folder depends on it, and ``lesson`` sits above ``models``) and :mod:`~course_utils.models.standins`
+(offline stand-in models for tests and grading).
 """
 
 from __future__ import annotations
@@ -16,8 +22,8 @@ import urllib.request
 from pathlib import Path
 from urllib.parse import urlparse
 
-from course_utils import model_cache
-from course_utils.environment import environment_variables
+from course_utils.models import cache as model_cache
+from course_utils.models.environment import environment_variables
 
 __all__ = ["ALL_MODELS", "BM25_MODEL", "COLBERT_DIM", "COLBERT_QUERY_LENGTH", "COLPALI_MODEL", "CROSS_ENCODER_MODEL",
            "DENSE_DIM", "DENSE_MODEL", "LATE_INTERACTION_MODEL", "STANDIN_MARKER", "VISUAL_MODEL", "VISUAL_MODELS",
@@ -96,7 +102,7 @@ def cache_dir() -> Path:
 
     The default is a folder in the user's cache folder that survives a reboot
     (``~/.cache/late-interaction-course/models`` on Linux; see
-    :mod:`course_utils.model_cache`), or fastembed's ``<tmp>/fastembed_cache`` on Colab.
+    :mod:`course_utils.models.cache`), or fastembed's ``<tmp>/fastembed_cache`` on Colab.
     """
     return model_cache.resolved_cache_dir()
 
@@ -202,7 +208,7 @@ def check_models(model_names=ALL_MODELS, timeout: float = 1.5, *, verbose: bool 
 
 def _how_to_get_models(offline: bool) -> str:
     """The fixes listed under a missing-models message (``offline``: HF_HUB_OFFLINE is set)."""
-    from course_utils.environment import on_colab
+    from course_utils.models.environment import on_colab
 
     colab = on_colab()
     fixes = [

@@ -169,7 +169,7 @@ def pipeline_by_hand(bm25_scores, dense_scores, rerank, *, first_limit: int, fus
         sit inside a first-stage list (engines order them their own way, which changes the ranks
         that RRF adds up) or on either side of the fused_limit or limit cut-off.
     """
-    from course_utils.fusion import rrf
+    from course_utils.first_stages.fusion import rrf
 
     bm25, dense = np.asarray(bm25_scores, dtype=float), np.asarray(dense_scores, dtype=float)
     if bm25.ndim != 1 or bm25.shape != dense.shape:

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from course_utils.page_vectors import PageLayout, patch_box, patch_map
+from course_utils.pages.vectors import PageLayout, patch_box, patch_map
 
 __all__ = ["page_thumbnails", "show_patch_grid", "token_heatmaps"]
 
@@ -59,7 +59,7 @@ def token_heatmaps(image, query_vectors, page_vectors, layout: PageLayout, label
     """For each chosen query token, its similarity with every local patch, drawn over the page.
 
     Panel ``i`` shows query row ``rows[i]`` and is titled ``labels[rows[i]]``: the labels must
-    line up with the query's vectors (use ``course_utils.page_vectors.query_labels``). The patch
+    line up with the query's vectors (use ``course_utils.pages.vectors.query_labels``). The patch
     that token matches best (its MaxSim choice among the local patches) gets a thick cyan outline
     (no fill, so the text under it stays readable, and cyan is not a colour of the map); the
     judged answer box, if given, a dashed red one.
@@ -80,7 +80,7 @@ def token_heatmaps(image, query_vectors, page_vectors, layout: PageLayout, label
     d = np.asarray(page_vectors, dtype=np.float32)
     if len(labels) != len(q):
         raise ValueError(f"labels has {len(labels)} labels but the query has {len(q)} vectors: use "
-                         "course_utils.page_vectors.query_labels(model, text) to get one label per vector")
+                         "course_utils.pages.vectors.query_labels(model, text) to get one label per vector")
     if rows is None:
         rows = [i for i, label in enumerate(labels) if label not in ("<end_of_utterance>", "<pad>", "\\n")]
     rows = list(rows)

@@ -1,6 +1,6 @@
 """Binary MaxSim: token vectors stored as one bit per number, searched with exact rescoring.
 
-Notation as in :mod:`course_utils.maxsim` (a query ``Q`` of shape ``(q, dim)``, a document
+Notation as in :mod:`course_utils.scoring.maxsim` (a query ``Q`` of shape ``(q, dim)``, a document
 ``D`` of shape ``(d, dim)``), and for two token vectors ``a`` and ``b``:
 
 - ``bits(a)[t] = 1 if a[t] > 0 else 0``, packed 8 to a byte (``np.packbits``): a ``dim``-number
@@ -17,7 +17,7 @@ Notation as in :mod:`course_utils.maxsim` (a query ``Q`` of shape ``(q, dim)``, 
   with 8-bit queries). It ranks better than binary MaxSim at the same storage;
 - :meth:`BinaryCorpus.search` ``(Q, k, oversampling)``: the ``ceil(k * oversampling)`` documents
   with the best binary (or asymmetric) MaxSim (the *candidates*), rescored with exact MaxSim
-  (:func:`course_utils.maxsim.score_corpus`) against the float vectors, best ``k`` of them.
+  (:func:`course_utils.scoring.maxsim.score_corpus`) against the float vectors, best ``k`` of them.
 
 Bad input raises ``TypeError`` (not numbers, not a ``PackedCorpus``) or ``ValueError`` (wrong
 shape, NaN or infinity, ``k`` or ``oversampling`` out of range), naming the argument.
@@ -39,7 +39,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-from course_utils.maxsim import PackedCorpus, _blas_controller, as_token_vectors, score_corpus, top_k
+from course_utils.scoring.maxsim import PackedCorpus, _blas_controller, as_token_vectors, score_corpus, top_k
 
 __all__ = ["BinaryCorpus", "binarize"]
 

@@ -2,7 +2,7 @@
 
 Each ``draw_*`` function draws one page on a matplotlib ``Figure`` and returns
 ``{name: artist}`` for the parts that a query can point at (a bar, a table cell,
-a line of text). :mod:`course_utils.page_images` turns those artists into pixel
+a line of text). :mod:`course_utils.pages.build` turns those artists into pixel
 boxes and writes the PNG files; this module only draws.
 
 Everything is made up for the course (names, numbers), and drawn with

@@ -3,20 +3,21 @@
 :func:`prepare`:
 
 1. points fastembed at the course's model folder, which survives a reboot
-   (locally; an explicit ``FASTEMBED_CACHE_PATH`` wins; see :mod:`course_utils.model_cache`);
+   (locally; an explicit ``FASTEMBED_CACHE_PATH`` wins; see :mod:`course_utils.models.cache`);
 2. checks that the course's models can be loaded, and says in one line where
    they are (and warns when they are the offline stand-ins of a preview, whose
    numbers mean nothing);
 3. when models are missing, raises the check's plain message, and makes every
    later load of a missing model in this kernel fail at once with the same
    message, instead of after fastembed's ~40 s of retries
-   (:mod:`course_utils.model_guard`). Running the cell again after fixing the
+   (:mod:`course_utils.models.guard`). Running the cell again after fixing the
    problem lifts that.
 """
 
 from __future__ import annotations
 
-from course_utils import model_cache, model_guard, models
+from course_utils.models import cache as model_cache, guard as model_guard
+from course_utils import models
 
 __all__ = ["prepare"]
 

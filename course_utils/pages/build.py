@@ -1,6 +1,6 @@
 """Build the course pages of lesson 7: PNG files and their judgements, from the drawings.
 
-Run ``python -m course_utils.page_images`` to (re)write ``course_utils/data/pages/``:
+Run ``python -m course_utils.pages.build`` to (re)write ``course_utils/data/pages/``:
 26 small PNG pages (slides, charts, tables, text pages; landscape and portrait)
 and ``pages.json`` with their titles and 25 queries, each judged by the page that
 answers it and the box on that page (in pixels) where the answer is.
@@ -18,8 +18,8 @@ from pathlib import Path
 
 import numpy as np
 
-from course_utils import page_documents as docs
-from course_utils import page_drawings as draw
+from course_utils.pages.files import documents as docs
+from course_utils.pages.files import drawings as draw
 
 __all__ = ["build_pages", "render_page"]
 

@@ -6,13 +6,13 @@ A test cell reads like this::
 
 When the answer is right, nothing is printed on stderr (graded cells must stay
 silent there); when every check of a cell passed, one line on stdout says so
-(:mod:`course_utils.check_summary`). When it is wrong, the student reads one
+(:mod:`course_utils.lesson.check_summary`). When it is wrong, the student reads one
 sentence: what was expected, what their code returned, and the hint.
 
 >>> check(2 + 2, 4, "add them")                       # right: silent
 >>> check([1, 2], [1, 3], "look at the last one")  # doctest: +ELLIPSIS
 Traceback (most recent call last):
-course_utils.checks.CheckFailed: Not yet: expected [1, 3], got [1, 2]: they first differ ... Hint: look at the last one
+course_utils.lesson.checks.CheckFailed: Not yet: expected [1, 3], got [1, 2]: ... Hint: look at the last one
 
 The instructor's ``grade`` command does not trust this function, nor anything
 else in the student's kernel. It runs the test cells with the expected values
@@ -142,9 +142,9 @@ def explain(actual, expected, tolerance: float = TOLERANCE) -> str | None:
 
 
 def _count_for_cell_summary(passed: bool) -> None:
-    """Count a check towards the line under a passing test cell (see :mod:`course_utils.check_summary`)."""
+    """Count a check towards the line under a passing test cell (see :mod:`course_utils.lesson.check_summary`)."""
     try:
-        from course_utils import check_summary
+        from course_utils.lesson import check_summary
     except ImportError:  # loaded from its file alone, without the package
         return
     check_summary.record(passed)

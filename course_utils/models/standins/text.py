@@ -26,28 +26,19 @@ into a temporary directory, never into a user's model cache: see
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
 import re
-import shutil
 import string
-import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
 
 from course_utils import models
-from course_utils.environment import environment_variables
+from course_utils.models.standins.snapshot import MARKER_FILE, snapshot_folder
 
-__all__ = ["MARKER_FILE", "REVISION", "build_standin_cache", "build_vocabulary", "snapshot_folder",
-           "standin_models"]
+__all__ = ["build_vocabulary", "write_text_standins"]
 
-#: Fake revision of every stand-in snapshot (a 40-hex "commit").
-REVISION = "5fa1d5ca1d5ca1d5ca1d5ca1d5ca1d5ca1d5ca1d"
-#: File that marks a snapshot as a stand-in (``doctor`` and the model check report it).
-MARKER_FILE = models.STANDIN_MARKER
 
 _PRIME = 2_147_483_647  # 2**31 - 1: hash values stay below 2**62 when squared
 _OPSET = 18
@@ -200,7 +191,7 @@ def _save_model(graph: list, inits: list, inputs: list[str], output: tuple[str, 
     out_info = helper.make_tensor_value_info(output[0], TensorProto.FLOAT, output[1])
     g = helper.make_graph(graph, path.stem, int_inputs, [out_info], initializer=inits)
     model = helper.make_model(g, opset_imports=[helper.make_opsetid("", _OPSET)],
-                              producer_name="course_utils.standins", ir_version=_IR_VERSION)
+                              producer_name="course_utils.models.standins", ir_version=_IR_VERSION)
     checker.check_model(model)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(model.SerializeToString())
@@ -295,17 +286,6 @@ _BUILDERS = {
 }
 
 
-def snapshot_folder(cache_dir: str | os.PathLike, repo: str, revision: str = REVISION) -> Path:
-    """The snapshot folder of hub repository ``repo`` in a Hugging Face cache layout, made empty if new,
-    with ``refs/main`` pointing to it: ``<cache_dir>/models--<org>--<name>/snapshots/<revision>``."""
-    repo_dir = Path(cache_dir) / models.cache_folder_name(repo)
-    snapshot = repo_dir / "snapshots" / revision
-    snapshot.mkdir(parents=True, exist_ok=True)
-    (repo_dir / "refs").mkdir(exist_ok=True)
-    (repo_dir / "refs" / "main").write_text(revision)
-    return snapshot
-
-
 def _write_snapshot(cache_dir: Path, model_name: str, tokenizer_json: str) -> Path:
     """Write one model's snapshot into the Hugging Face cache layout; return its folder."""
     repo, model_file = models.hub_files(model_name)
@@ -322,69 +302,13 @@ def _write_snapshot(cache_dir: Path, model_name: str, tokenizer_json: str) -> Pa
     (snapshot / "config.json").write_text(json.dumps({
         "model_type": "bert", "pad_token_id": 0, "course_standin": True}, indent=1))
     (snapshot / MARKER_FILE).write_text(
-        f"Offline stand-in for {model_name}, built by course_utils.standins for tests and grading.\n"
+        f"Offline stand-in for {model_name}, built by course_utils.models.standins for tests and grading.\n"
         "Its outputs have the real shapes but mean nothing. Never copy it into a real model cache.\n")
     return snapshot
 
 
-def build_standin_cache(cache_dir: str | os.PathLike, extra_words: Iterable[str] = ()) -> Path:
-    """Build the three stand-in models into ``cache_dir`` (a fastembed cache folder).
-
-    Args:
-        cache_dir: an empty or new folder; never a user's real model cache.
-        extra_words: more words for the vocabulary (others are spelled out in
-            single-character pieces, which is fine but makes longer sequences).
-
-    Returns:
-        the cache folder, ready for ``FASTEMBED_CACHE_PATH``.
-
-    Raises:
-        ValueError: if ``cache_dir`` already holds a model that is not a stand-in.
-        RuntimeError: the onnx package is not installed (nothing is written then).
-    """
-    try:
-        import onnx  # noqa: F401  (only the stand-ins need it: it is in the grading and test extras)
-    except ImportError:
-        raise RuntimeError("Building the offline stand-in models needs the onnx package, which comes with the "
-                           "course's grading tools: pip install 'course-utils[grading]' (or use "
-                           "`python3 course.py grade`, which installs them).") from None
-    cache = Path(cache_dir)
-    for model_name in models.ALL_MODELS:
-        snapshot = models.cached_snapshot(model_name, cache)
-        if snapshot is not None and not (snapshot / MARKER_FILE).exists():
-            raise ValueError(
-                f"cache_dir {cache} already holds the real {model_name}; build the stand-ins into an "
-                "empty temporary folder instead, so that no real model is overwritten.")
-    cache.mkdir(parents=True, exist_ok=True)
+def write_text_standins(cache: Path, extra_words: Iterable[str] = ()) -> None:
+    """Write the three text stand-ins into ``cache`` (after the checks of ``standins.build_standin_cache``)."""
     tokenizer_json = _tokenizer_json(build_vocabulary(extra_words))
     for model_name in models.ALL_MODELS:
         _write_snapshot(cache, model_name, tokenizer_json)
-    from course_utils.bm25_standin import write_bm25_snapshot
-    from course_utils.multimodal_standins import build_multimodal_standins
-
-    write_bm25_snapshot(cache, REVISION, MARKER_FILE)  # lesson 5's BM25: the real files
-    build_multimodal_standins(cache, extra_words)  # lesson 7's page-image models
-    return cache
-
-
-@contextlib.contextmanager
-def standin_models(cache_dir: str | os.PathLike | None = None) -> Iterator[Path]:
-    """Use the stand-ins for the duration of a ``with`` block.
-
-    Builds them into ``cache_dir`` (default: a new temporary folder, removed
-    afterwards) and sets ``FASTEMBED_CACHE_PATH`` there and ``HF_HUB_OFFLINE=1``
-    for this process and the processes it starts (kernels, nbgrader). The
-    previous values are restored on exit.
-
-    Yields:
-        the cache folder.
-    """
-    own_dir = cache_dir is None
-    folder = Path(tempfile.mkdtemp(prefix="course-standin-models-")) if own_dir else Path(cache_dir)
-    try:
-        build_standin_cache(folder)
-        with environment_variables(FASTEMBED_CACHE_PATH=str(folder), HF_HUB_OFFLINE="1"):
-            yield folder
-    finally:
-        if own_dir:
-            shutil.rmtree(folder, ignore_errors=True)
