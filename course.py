@@ -17,8 +17,8 @@ Instructors: ``python3 course.py grade <lesson> <submissions>`` grades a class
 For maintainers: ``python3 course.py generate`` stamps the Colab badge and set-up
 cell (with the course version) into every lesson in ``solutions/`` and regenerates the
 student versions in ``notebooks/`` with nbgrader; ``python3 course.py release VERSION``
-bumps the version, regenerates, commits and tags ``v<VERSION>``; ``python3 course.py lock`` re-resolves the newest versions that
-``pyproject.toml`` allows and writes them to ``constraints.txt``; run the tests
+bumps the version, regenerates, commits and tags ``v<VERSION>``; ``python3 course.py lock``
+re-resolves the newest versions that ``pyproject.toml`` allows and writes them to ``constraints.txt``; run the tests
 after it and commit the file when they pass.
 
 Only the Python standard library is used here, so any Python 3.10+ can run it.

@@ -27,6 +27,8 @@ import sys
 
 __version__ = "0.2.0"
 
+__all__ = ["MOVED_MODULES", "moved_message"]
+
 #: Modules of the flat layout (up to 0.1.0) and where they live now. Only for the message below:
 #: there are no copies at the old paths.
 MOVED_MODULES = {

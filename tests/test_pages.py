@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from course_utils.pages.files import build as page_images
+from course_utils.pages import build as page_images
 from course_utils.pages.files import load_course_pages, load_page, load_pages, pages_folder
 
 

@@ -11,7 +11,7 @@ import pytest
 from PIL import Image
 from qdrant_client import QdrantClient
 
-from course_utils.pages.files import memory
+from course_utils.pages import memory
 from course_utils import models
 from course_utils.pages.plots import page_thumbnails, show_patch_grid, token_heatmaps
 from course_utils.pages.vectors import page_layout, patch_box, patch_map, query_labels

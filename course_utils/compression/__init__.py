@@ -6,3 +6,5 @@
 - :mod:`~course_utils.compression.edge`: the same quantizations inside a Qdrant Edge shard;
 - :mod:`~course_utils.compression.tradeoff`: the size-against-quality plot.
 """
+
+__all__: list[str] = []

@@ -5,3 +5,5 @@
   sizes);
 - :mod:`~course_utils.first_stages.hybrid`: the hybrid collection (BM25 + dense + ColBERT) and its request.
 """
+
+__all__: list[str] = []

@@ -9,3 +9,5 @@
 - :mod:`~course_utils.lesson.doctor`: ``python -m course_utils doctor``, what is installed and what is missing;
 - :mod:`~course_utils.lesson.lab_contents`: the JupyterLab contents manager of ``python3 course.py start``.
 """
+
+__all__: list[str] = []

@@ -36,7 +36,8 @@ from course_utils import __version__
 from course_utils.models.environment import COLAB_MODULE
 
 __all__ = ["BADGE_IMAGE", "DISTRIBUTION", "PACKAGE", "SETUP_CELL_ID", "SETUP_TEMPLATE", "badge_markdown",
-           "check_branch", "check_version", "github_path", "notebook_version", "setup_cell_source", "stamp_notebook", "stamp_problems"]
+           "check_branch", "check_version", "github_path", "notebook_version", "setup_cell_source", "stamp_notebook",
+           "stamp_problems"]
 
 SETUP_CELL_ID = "course-setup"
 BADGE_IMAGE = "https://colab.research.google.com/assets/colab-badge.svg"
@@ -102,7 +103,7 @@ def check_branch(branch: str) -> str:
 
 
 def check_version(version: str) -> str:
-    """``version`` if it is a plain release number such as ``0.2.0`` (its tag is ``v<version>``); ValueError otherwise."""
+    """``version`` if it is a release number such as ``0.2.0`` (its tag: ``v<version>``); ValueError otherwise."""
     if not re.fullmatch(r"\d+(\.\d+)*((a|b|rc|\.post|\.dev)\d+)?", version):
         raise ValueError(f"version must be a release number such as 0.2.0, got {version!r}")
     return version

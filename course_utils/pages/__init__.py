@@ -9,3 +9,5 @@
 - :mod:`~course_utils.pages.search`: page collections in Qdrant (full and pooled vectors, prefetch + rerank);
 - :mod:`~course_utils.pages.memory`: whether the machine has the memory a page model needs.
 """
+
+__all__: list[str] = []

@@ -18,8 +18,8 @@ from pathlib import Path
 
 import numpy as np
 
-from course_utils.pages.files import documents as docs
-from course_utils.pages.files import drawings as draw
+from course_utils.pages import documents as docs
+from course_utils.pages import drawings as draw
 
 __all__ = ["build_pages", "render_page"]
 

@@ -5,3 +5,5 @@
 - :mod:`~course_utils.scoring.metrics`: recall@k, precision@k, MRR@k, nDCG@k (lessons 3, 5, 6, 7);
 - :mod:`~course_utils.scoring.tokens`: token labels aligned row for row with ColBERT's vectors (lessons 1-2).
 """
+
+__all__: list[str] = []
