@@ -15,6 +15,7 @@ from __future__ import annotations
 import importlib.machinery
 import importlib.util
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -41,6 +42,7 @@ PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())
 REPOSITORY = PYPROJECT["project"]["urls"]["Repository"]
 BRANCH = PYPROJECT["tool"]["course"]["branch"]
 DISTRIBUTION = PYPROJECT["project"]["name"]
+VERSION = course_utils.__version__
 FORK = ("https://github.com/some-university/late-interaction-fork", "spring-2026")
 RESTAMP = "run `python3 course.py generate` to stamp the setting into every lesson (see course_utils/lesson/colab.py)"
 
@@ -115,7 +117,7 @@ def test_stamping_another_setting_changes_exactly_the_badge_and_the_setup_cell(t
     badge = next(i for i, cell in enumerate(after.cells) if colab._BADGE.search(cell.source))
     assert changed == sorted({setup, badge})
     assert cells_without_stamp(before) == cells_without_stamp(after)
-    assert after.cells[setup].source == colab.setup_cell_source(*FORK)
+    assert after.cells[setup].source == colab.setup_cell_source(FORK[0])
     assert colab.badge_markdown(*FORK, original.parent.name) in after.cells[badge].source
 
     assert colab.stamp_notebook(copy, *FORK) is False  # stamping is idempotent
@@ -129,7 +131,60 @@ def test_stamping_another_setting_changes_exactly_the_badge_and_the_setup_cell(t
 ])
 def test_a_setting_colab_cannot_use_is_refused(repository, branch):
     with pytest.raises(ValueError):
-        colab.setup_cell_source(repository, branch)
+        colab.badge_markdown(repository, branch, "01-late-interaction-basics")
+
+
+@pytest.mark.parametrize("version", ["main", "0.2.0; rm -rf ~", '0.2" + "0', "v0.2.0", "", "0.2.0\n"])
+def test_a_version_that_is_no_release_number_is_refused(version):
+    with pytest.raises(ValueError):
+        colab.setup_cell_source(REPOSITORY, version)
+    assert colab.setup_cell_source(REPOSITORY, "0.10.2rc1")
+
+
+# -- the version every notebook is stamped with ------------------------------------------------------
+
+def test_the_version_lives_in_one_place_and_course_py_reads_it():
+    text = (ROOT / "pyproject.toml").read_text()
+    assert "version" not in PYPROJECT["project"] and PYPROJECT["project"]["dynamic"] == ["version"]
+    assert PYPROJECT["tool"]["setuptools"]["dynamic"]["version"] == {"attr": "course_utils.__version__"}
+    assert not re.search(r'^version\s*=\s*"', text, re.M)
+    assert load_course_py().course_version() == VERSION == "0.2.0"
+
+
+@pytest.mark.parametrize("path", lesson_notebooks(), ids=lambda p: str(p.relative_to(ROOT)))
+def test_every_committed_notebook_carries_the_package_version(path):
+    assert colab.notebook_version(nbformat.read(path, as_version=4)) == VERSION, RESTAMP
+
+
+def test_a_notebook_stamped_with_another_version_is_reported():
+    path = ROOT / "notebooks" / "02-maxsim" / "02-maxsim.ipynb"
+    notebook = nbformat.read(path, as_version=4)
+    assert colab.stamp_problems(notebook, REPOSITORY, BRANCH, "02-maxsim", version="0.1.9") == [
+        f"the set-up cell is stamped with version {VERSION}, not 0.1.9"]
+
+
+def test_locally_a_notebook_of_another_version_stops_with_the_fix(not_on_colab, recorder, model_checks):
+    with pytest.raises(RuntimeError) as error:
+        run_setup_cell(version="0.1.9")
+    message = str(error.value)
+    assert f"made for version 0.1.9 of the course package, but version {VERSION} is loaded" in message
+    assert "git pull" in message and "git checkout v0.1.9" in message and "python3 course.py start" in message
+    assert recorder.commands == [] and model_checks == [], "nothing installed, no model check"
+
+
+def test_on_colab_a_session_holding_another_version_installs_it_then_asks_for_a_restart(
+        on_colab, recorder, model_checks):
+    """The session imported this version; the notebook wants 0.1.9: pip installs the tag, the import still
+    holds the old module, so the cell asks for a restart (after which the installed version is loaded)."""
+    with pytest.raises(RuntimeError, match=r"made for version 0\.1\.9.*Runtime > Restart session") as error:
+        run_setup_cell(version="0.1.9")
+    assert "git pull" not in str(error.value)
+    assert len(recorder.commands) == 1 and recorder.commands[0][-1].endswith("@v0.1.9")
+    assert model_checks == []
+
+
+def test_the_colab_install_comment_says_why_a_tag():
+    assert "a notebook cannot name the commit that contains it" in colab.setup_cell_source(REPOSITORY)
 
 
 def test_a_fork_sets_its_url_and_restamps_with_course_py(tmp_path, monkeypatch):
@@ -139,6 +194,8 @@ def test_a_fork_sets_its_url_and_restamps_with_course_py(tmp_path, monkeypatch):
     fork.mkdir()
     for name in ("course.py", "nbgrader_config.py"):
         shutil.copy(ROOT / name, fork / name)
+    (fork / "course_utils").mkdir()
+    shutil.copy(ROOT / "course_utils" / "__init__.py", fork / "course_utils" / "__init__.py")  # the version
     shutil.copytree(ROOT / "solutions" / lesson, fork / "solutions" / lesson)
     text = (ROOT / "pyproject.toml").read_text()
     assert text.count(f'"{REPOSITORY}"') == 1 and text.count(f'branch = "{BRANCH}"') == 1
@@ -219,10 +276,10 @@ def course_package_missing(monkeypatch, recorder):
     recorder.on_install = lambda: sys.modules.update(loaded)
 
 
-def run_setup_cell(repository: str = REPOSITORY, branch: str = BRANCH) -> dict:
+def run_setup_cell(repository: str = REPOSITORY, version: str = VERSION) -> dict:
     """Execute the set-up cell as a kernel would; return its variables."""
     namespace = {"__name__": "__main__"}
-    exec(compile(colab.setup_cell_source(repository, branch), "<set-up cell>", "exec"), namespace)
+    exec(compile(colab.setup_cell_source(repository, version), "<set-up cell>", "exec"), namespace)
     return namespace
 
 
@@ -233,7 +290,7 @@ FORCING_FLAGS = {"-U", "--upgrade", "--force-reinstall", "-I", "--ignore-install
 @pytest.mark.parametrize("setting", [(REPOSITORY, BRANCH), FORK], ids=["course", "fork"])
 def test_on_colab_the_setup_cell_installs_the_course_quietly_then_checks_models(
         setting, on_colab, recorder, course_package_missing, model_checks, capsys):
-    namespace = run_setup_cell(*setting)
+    namespace = run_setup_cell(setting[0])
     assert namespace["ON_COLAB"] is True
     assert len(recorder.commands) == 1, recorder.commands
     command = recorder.commands[0]
@@ -245,10 +302,10 @@ def test_on_colab_the_setup_cell_installs_the_course_quietly_then_checks_models(
     assert not any(name in argument.lower() for argument in command for name in ("numpy", "matplotlib"))
     requirement = Requirement(command[-1])
     assert canonicalize_name(requirement.name) == canonicalize_name(DISTRIBUTION)
-    assert requirement.url == f"git+{setting[0]}@{setting[1]}"
+    assert requirement.url == f"git+{setting[0]}@v{VERSION}"  # the release tag, whatever the badge's branch
     assert not requirement.extras and not requirement.specifier and requirement.marker is None
     assert len(model_checks) == 1, "the model check runs after the install"
-    assert "Installing the course package" in capsys.readouterr().out
+    assert f"Installing version {VERSION} of the course package" in capsys.readouterr().out
 
 
 def test_on_colab_with_the_course_installed_the_setup_cell_installs_nothing(on_colab, recorder, model_checks):
@@ -278,7 +335,7 @@ def test_a_failed_install_on_colab_shows_what_pip_said(on_colab, recorder, cours
 
 
 def test_the_cell_and_the_package_detect_colab_the_same_way(monkeypatch):
-    source = colab.setup_cell_source(REPOSITORY, BRANCH)
+    source = colab.setup_cell_source(REPOSITORY)
     assert f'ON_COLAB = importlib.util.find_spec("{environment.COLAB_MODULE}") is not None' in source
     monkeypatch.setitem(sys.modules, colab.PACKAGE, course_utils)
     monkeypatch.setattr(course_utils.models, "check_models", lambda *a, **k: None)
