@@ -3,7 +3,7 @@
 The repository URL and branch live in ``pyproject.toml`` (``[project.urls]
 Repository`` and ``[tool.course] branch``). ``python3 course.py generate``
 stamps them into every source notebook with :func:`stamp_notebook` before
-nbgrader makes the student versions, and a test (``tests/test_colab.py``) fails
+nbgrader makes the student versions, and a test (``tests/lesson/test_colab.py``) fails
 if any notebook disagrees.
 
 A course that forks the repository points its badges and set-up cells at the

@@ -7,7 +7,7 @@ answers it and the box on that page (in pixels) where the answer is.
 
 Rendering is deterministic: matplotlib's default style with its bundled DejaVu
 fonts, a fixed size and DPI, and PNG files written by Pillow with no metadata
-(no date, no software name). ``tests/test_pages.py`` rebuilds everything and
+(no date, no software name). ``tests/pages/test_pages.py`` rebuilds everything and
 checks that the shipped files match.
 """
 
