@@ -214,7 +214,7 @@ SETUP_THEN_LOAD = """
 import json, sys, time
 from course_utils.lesson.colab import setup_cell_source
 try:
-    exec(setup_cell_source(sys.argv[1], "main"))
+    exec(setup_cell_source(sys.argv[1]))
 except Exception as error:
     setup = f"{type(error).__name__}: {error}"
 from fastembed import TextEmbedding
