@@ -26,7 +26,7 @@ def pytest_addoption(parser):
 
 
 def pytest_configure(config):
-    from course_utils.environment import QDRANT_SERVER_SETTINGS
+    from course_utils.models.environment import QDRANT_SERVER_SETTINGS
 
     for name in QDRANT_SERVER_SETTINGS:  # tests use Qdrant's embedded mode, never a server a maintainer has set up
         os.environ.pop(name, None)
@@ -41,7 +41,7 @@ def pytest_configure(config):
         return
     folder = os.environ.get(_STANDIN_ENV)
     if not folder:  # the main process; pytest-xdist workers inherit its folder
-        from course_utils.standins import build_standin_cache
+        from course_utils.models.standins import build_standin_cache
 
         folder = tempfile.mkdtemp(prefix="course-standin-models-")
         build_standin_cache(folder)

@@ -15,9 +15,10 @@ Instructors: ``python3 course.py grade <lesson> <submissions>`` grades a class
 (``python -m course_utils grade --help`` in the environment lists the options).
 
 For maintainers: ``python3 course.py generate`` stamps the Colab badge and set-up
-cell into every lesson in ``solutions/`` and regenerates the student versions in
-``notebooks/`` with nbgrader; ``python3 course.py lock`` re-resolves the newest versions that
-``pyproject.toml`` allows and writes them to ``constraints.txt``; run the tests
+cell (with the course version) into every lesson in ``solutions/`` and regenerates the
+student versions in ``notebooks/`` with nbgrader; ``python3 course.py release VERSION``
+bumps the version, regenerates, commits and tags ``v<VERSION>``; ``python3 course.py lock``
+re-resolves the newest versions that ``pyproject.toml`` allows and writes them to ``constraints.txt``; run the tests
 after it and commit the file when they pass.
 
 Only the Python standard library is used here, so any Python 3.10+ can run it.
@@ -52,7 +53,7 @@ def venv_python() -> Path:
 def _install_stamp(extra: str) -> str:
     """Fingerprint of what an install of ``extra`` depends on."""
     digest = hashlib.sha256(extra.encode())
-    for path in (ROOT / "pyproject.toml", CONSTRAINTS):
+    for path in (ROOT / "pyproject.toml", CONSTRAINTS, ROOT / "course_utils" / "__init__.py"):  # the version
         digest.update(path.read_bytes() if path.exists() else b"")
     return digest.hexdigest()
 
@@ -107,7 +108,7 @@ def _no_browser_here() -> bool:
 def _build_preview_cache(python: Path) -> dict[str, str]:
     """Build the stand-in models into :data:`PREVIEW_CACHE`; return the settings that make the lessons use them."""
     print("Offline preview: building the course's stand-in models (their numbers mean nothing) ...", flush=True)
-    subprocess.run([str(python), "-c", "import sys; from course_utils.standins import build_standin_cache; "
+    subprocess.run([str(python), "-c", "import sys; from course_utils.models.standins import build_standin_cache; "
                     "build_standin_cache(sys.argv[1])", str(PREVIEW_CACHE)], check=True)
     return {"FASTEMBED_CACHE_PATH": str(PREVIEW_CACHE), "HF_HUB_OFFLINE": "1"}
 
@@ -125,7 +126,7 @@ def start(args: list[str]) -> int:
     command = [str(python), "-m", "jupyter", "lab", f"--ServerApp.root_dir={ROOT / 'notebooks'}",
                f"--LabApp.app_settings_dir={LAB_SETTINGS}",
                # lessons open unmodified: the kernel's language_info is filled in when a notebook opens
-               "--ServerApp.contents_manager_class=course_utils.lab_contents.CourseContentsManager",
+               "--ServerApp.contents_manager_class=course_utils.lesson.lab_contents.CourseContentsManager",
                "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate", "--LabApp.news_url=None", *args]
     if not any(arg.startswith(("--no-browser", "--ServerApp.open_browser", "--browser", "--ServerApp.browser"))
                for arg in args) and _no_browser_here():
@@ -196,26 +197,67 @@ def course_setting() -> tuple[str, str]:
     return repository, branch
 
 
+VERSION_FILE = ROOT / "course_utils" / "__init__.py"
+_VERSION_LINE = re.compile(r'^__version__ = "([^"]+)"$', re.M)
+
+
+def course_version() -> str:
+    """The course package's version: the one ``__version__ = "..."`` line of course_utils/__init__.py."""
+    found = _VERSION_LINE.findall(VERSION_FILE.read_text())
+    if len(found) != 1:
+        sys.exit(f"{VERSION_FILE} needs exactly one line __version__ = \"<version>\"")
+    return found[0]
+
+
 def lessons() -> list[str]:
     """Names of the lessons: the folders of solutions/ that hold <name>/<name>.ipynb."""
     return sorted(p.parent.name for p in (ROOT / "solutions").glob("*/*.ipynb") if p.stem == p.parent.name)
 
 
 def generate(args: list[str]) -> int:
-    """Stamp the Colab badge and set-up cell into solutions/, then make notebooks/ with nbgrader."""
+    """Stamp the Colab badge and the set-up cell (with the course version) into solutions/, then make
+    notebooks/ with nbgrader."""
     python = ensure_environment(EXTRAS["test"])
     repository, branch = course_setting()
+    version = course_version()
     names = args or lessons()
-    stamp = ("import sys; from pathlib import Path; from course_utils.colab import stamp_notebook\n"
-             "for path in sys.argv[3:]:\n"
-             "    print(('stamped ' if stamp_notebook(Path(path), sys.argv[1], sys.argv[2]) else 'unchanged ') + path)")
+    stamp = ("import sys; from pathlib import Path; from course_utils.lesson.colab import stamp_notebook\n"
+             "for path in sys.argv[4:]:\n"
+             "    changed = stamp_notebook(Path(path), sys.argv[1], sys.argv[2], sys.argv[3])\n"
+             "    print(('stamped ' if changed else 'unchanged ') + path)")
     paths = [str(ROOT / "solutions" / name / f"{name}.ipynb") for name in names]
-    subprocess.run([str(python), "-c", stamp, repository, branch, *paths], check=True)
+    subprocess.run([str(python), "-c", stamp, repository, branch, version, *paths], check=True)
     env = {**os.environ, "PATH": f"{python.parent}{os.pathsep}{os.environ.get('PATH', '')}"}
     for name in names:
         subprocess.run([str(python.parent / "nbgrader"), "generate_assignment", name, "--force",
                         "--log-level=WARN"], cwd=ROOT, env=env, check=True)
         print(f"generated notebooks/{name}/{name}.ipynb")
+    return 0
+
+
+def release(args: list[str]) -> int:
+    """Maintainers: bump the version in its one place, regenerate every lesson, commit, tag ``v<version>``."""
+    if len(args) != 1 or not re.fullmatch(r"\d+(\.\d+)*((a|b|rc|\.post|\.dev)\d+)?", args[0]):
+        sys.exit("usage: python3 course.py release VERSION   (a release number such as 0.3.0)")
+    version, old = args[0], course_version()
+    git = ["git", "-C", str(ROOT)]
+    tag = f"v{version}"
+    if subprocess.run([*git, "status", "--porcelain"], capture_output=True, text=True, check=True).stdout.strip():
+        sys.exit("The working tree has uncommitted changes: commit or stash them first.")
+    if subprocess.run([*git, "rev-parse", "-q", "--verify", f"refs/tags/{tag}"], capture_output=True).returncode == 0:
+        sys.exit(f"The tag {tag} exists already: choose a new version.")
+    if f"## {version}" not in (ROOT / "CHANGELOG.md").read_text():
+        sys.exit(f"CHANGELOG.md has no section '## {version}': say what changes for students and instructors first.")
+    VERSION_FILE.write_text(_VERSION_LINE.sub(f'__version__ = "{version}"', VERSION_FILE.read_text()))
+    generate([])
+    subprocess.run([*git, "add", "-A", "course_utils/__init__.py", "solutions", "notebooks"], check=True)
+    subprocess.run([*git, "commit", "-q", "-m", f"Release {version} (was {old}): lessons stamped with {version}"],
+                   check=True)
+    subprocess.run([*git, "tag", "-a", tag, "-m", f"Course {version}"], check=True)
+    _, branch = course_setting()
+    print(f"Released {version}: committed and tagged {tag}. Run the tests, then push both, e.g.\n"
+          f"    git push origin {branch} {tag}\n"
+          "The set-up cells on Colab install from the tag, so the lessons work only once it is pushed.")
     return 0
 
 
@@ -239,7 +281,8 @@ def lock(args: list[str]) -> int:
 
 
 def main(argv: list[str]) -> int:
-    commands = {"start": start, "test": test, "grade": grade, "generate": generate, "lock": lock}
+    commands = {"start": start, "test": test, "grade": grade, "generate": generate, "release": release,
+                "lock": lock}
     if not argv or argv[0] not in commands:
         print(__doc__.strip())
         return 2

@@ -37,10 +37,10 @@ from collections.abc import Sequence
 import numpy as np
 
 from benchmarks.corpus_scorer import Report, milliseconds, peak_extra_bytes, random_queries, timings, verdict
-from course_utils.binary import BinaryCorpus
+from course_utils.compression.binary import BinaryCorpus
 from course_utils.data import random_token_vectors
-from course_utils.edge_quantization import QuantizedEdgeIndex
-from course_utils.maxsim import PackedCorpus, score_corpus, top_k
+from course_utils.compression.edge import QuantizedEdgeIndex
+from course_utils.scoring.maxsim import PackedCorpus, score_corpus, top_k
 
 K = 10
 OVERSAMPLINGS = (1, 2, 4, 8)

@@ -46,9 +46,9 @@ from functools import partial
 
 import numpy as np
 
-from course_utils import maxsim as ms
+from course_utils.scoring import maxsim as ms
 from course_utils.data import random_token_vectors
-from course_utils.maxsim import PackedCorpus, score_corpus, score_queries
+from course_utils.scoring.maxsim import PackedCorpus, score_corpus, score_queries
 
 QUERY_TOKENS = 32
 DIM = 128

@@ -22,7 +22,7 @@ def _prefetch(args: argparse.Namespace) -> int:
 
 
 def _doctor(args: argparse.Namespace) -> int:
-    from course_utils import doctor
+    from course_utils.lesson import doctor
 
     return doctor.run(timeout=args.timeout)
 

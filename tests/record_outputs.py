@@ -17,7 +17,7 @@ from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
 
-from course_utils.standins import standin_models
+from course_utils.models.standins import standin_models
 from tests.notebook_items import CHECK_TAG, EXPECTED_OUTPUTS, load_expected, source_key
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -10,10 +10,10 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import pytest
 
-import course_utils.maxsim as ms
+import course_utils.scoring.maxsim as ms
 from benchmarks import corpus_scorer as bench
 from course_utils.data import random_token_vectors
-from course_utils.maxsim import PackedCorpus, score_queries
+from course_utils.scoring.maxsim import PackedCorpus, score_queries
 
 
 @pytest.fixture(scope="module")

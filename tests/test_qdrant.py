@@ -28,8 +28,8 @@ from hypothesis import HealthCheck, given, note, settings
 from hypothesis import strategies as st
 from qdrant_client import QdrantClient, models
 
-from course_utils.checks import compare, plain
-from course_utils.maxsim import maxsim, score_corpus, top_k
+from course_utils.lesson.checks import compare, plain
+from course_utils.scoring.maxsim import maxsim, score_corpus, top_k
 from course_utils.models import COLBERT_DIM, DENSE_DIM
 from course_utils.qdrant import (EdgeMaxSimIndex, collection_name, connect, course_vectors_config,
                                  create_course_collection, describe_connection, engine_hits, format_side_by_side,

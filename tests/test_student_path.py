@@ -22,7 +22,9 @@ from pathlib import Path
 
 import pytest
 
-from course_utils import check_summary, doctor, lesson_setup, model_cache, model_guard, models
+from course_utils.lesson import check_summary, doctor, setup as lesson_setup
+from course_utils.models import cache as model_cache, guard as model_guard
+from course_utils import models
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -186,7 +188,7 @@ def test_after_a_failed_setup_check_model_loads_fail_at_once(fake_home, no_hub, 
 
 
 def test_a_model_that_appears_in_the_cache_loads_again(fake_home, no_hub, guard_cleanup, monkeypatch):
-    from course_utils.standins import build_standin_cache
+    from course_utils.models.standins import build_standin_cache
     from fastembed import TextEmbedding
 
     with pytest.raises(models.ModelsUnavailableError):
@@ -210,9 +212,9 @@ def test_guard_rejects_bad_arguments(guard_cleanup):
 
 SETUP_THEN_LOAD = """
 import json, sys, time
-from course_utils.colab import setup_cell_source
+from course_utils.lesson.colab import setup_cell_source
 try:
-    exec(setup_cell_source(sys.argv[1], "main"))
+    exec(setup_cell_source(sys.argv[1]))
 except Exception as error:
     setup = f"{type(error).__name__}: {error}"
 from fastembed import TextEmbedding
@@ -259,7 +261,7 @@ def test_every_lesson_tells_students_about_the_pass_line_not_silence():
 
 
 PASS_LINE_CELLS = [
-    "from course_utils.checks import check\ncheck(1 + 1, 2, 'add')\ncheck([1.0, 2.0], [1, 2.0])",
+    "from course_utils.lesson.checks import check\ncheck(1 + 1, 2, 'add')\ncheck([1.0, 2.0], [1, 2.0])",
     "check(1, 2, 'hint')",
     "check(1, 1)\nraise ValueError('after the checks')",
     "x = 3\nprint('no checks here')",
@@ -284,7 +286,7 @@ def test_a_passing_test_cell_prints_one_line_on_stdout_and_nothing_on_stderr():
     assert outputs[3] == [("stream", "stdout", "no checks here\n")]
     assert outputs[4] == []  # a failed check, even a caught one: no pass line
     assert outputs[5] == [("stream", "stdout", "✓ all 2 checks passed (visible and hidden)\n")]
-    from course_utils.checks import RECORD_MIME
+    from course_utils.lesson.checks import RECORD_MIME
 
     # the grader's run: the value goes to the grader as a record (no pass line); it decides outside the kernel
     assert [(o.output_type, sorted(o.get("data", {}))) for o in notebook.cells[6].outputs] == [
@@ -357,7 +359,7 @@ def test_opened_notebooks_carry_the_kernels_language_info(tmp_path):
     import nbformat
     from ipykernel.ipkernel import IPythonKernel
 
-    from course_utils import lab_contents
+    from course_utils.lesson import lab_contents
 
     lesson = ROOT / "notebooks" / "01-late-interaction-basics" / "01-late-interaction-basics.ipynb"
     (tmp_path / "lesson.ipynb").write_bytes(lesson.read_bytes())

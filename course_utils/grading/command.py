@@ -201,7 +201,7 @@ def _grading_environment(scratch: Path) -> dict[str, str]:
 
 def _run(run: _Run, todo: list[tuple[collecting.Submission, str, GradingJob]], jobs: int) -> None:
     """Grade ``todo`` [(submission, sha256 of its file, job)] in ``jobs`` worker processes, storing each result."""
-    from course_utils.standins import standin_models
+    from course_utils.models.standins import standin_models
 
     scratch = run.setup.template.parent
     context = multiprocessing.get_context("spawn")

@@ -38,7 +38,7 @@ from nbformat.v4 import new_output
 from nbgrader.preprocessors import Execute
 from nbgrader.utils import is_grade, is_solution
 
-from course_utils.checks import RECORD_MIME
+from course_utils.lesson.checks import RECORD_MIME
 from course_utils.grading.kernel_output import EXEC_LINE
 from course_utils.grading.sandbox import MAX_MESSAGE_BYTES
 from course_utils.grading.trusted import MARKER, record_entry

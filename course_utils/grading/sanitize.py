@@ -23,9 +23,10 @@ TAMPERING = {
     r"\bos\._exit\b": "can stop the kernel (os._exit)",
     r"signal\.signal": "changes how the kernel reacts to interrupts (signal.signal)",
     r"sys\.settrace|sys\.setprofile": "traces the code that runs (sys.settrace)",
-    r"course_utils\.checks|_course_checks|publish_record|vnd\.course-check": "touches the course's checking code",
+    r"course_utils\.lesson\.checks|_course_checks|publish_record|vnd\.course-check":
+        "touches the course's checking code",
     r"\bbuiltins\b": "changes Python's built-in functions",
-    r"course_utils\.\w+\.\w+\s*=(?!=)|setattr\(\s*course_utils": "replaces the course's helper code",
+    r"course_utils(?:\.\w+){2,}\s*=(?!=)|setattr\(\s*course_utils": "replaces the course's helper code",
     r"register_magic_function|events\.register": "hooks into IPython's events",
 }
 

@@ -1,7 +1,7 @@
 """The instructor's checks, read from the source notebook, and their verdicts outside the student's kernel.
 
 A test cell of a lesson is made of ``check(<call>, <expected literal>, "<hint>")``
-lines (see ``course_utils.checks``). For grading, each test cell is rewritten so
+lines (see ``course_utils.lesson.checks``). For grading, each test cell is rewritten so
 that every check carries an id and hidden checks lose their expected value::
 
     check(rank(q, docs), [1, 0], "hint")                        # visible, as the student sees it
@@ -9,11 +9,11 @@ that every check carries an id and hidden checks lose their expected value::
     check(rank(q2, d2), hint='hint', check_id='ex1-test/1')      # hidden, grading version
 
 The kernel then publishes what each ``<call>`` returned as a record (display data of
-type ``course_utils.checks.RECORD_MIME``); the grader keeps the records that arrive
+type ``course_utils.lesson.checks.RECORD_MIME``); the grader keeps the records that arrive
 while that test cell runs (:mod:`course_utils.grading.execution`), and
 :func:`verdicts` compares them with the expected values kept here. The grading
 version loads ``check`` afresh from its file in every test cell (:data:`PRELUDE`),
-so a student who replaces ``course_utils.checks.check`` or ``compare`` only breaks
+so a student who replaces ``course_utils.lesson.checks.check`` or ``compare`` only breaks
 the exercises they tried to fake, not the others.
 
 Every check of a test cell runs, even after one fails (:data:`KEEP_GOING`): a
@@ -34,12 +34,12 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import course_utils.checks
-from course_utils.checks import TOLERANCE, compare, kind_of, plain, short_repr
+import course_utils.lesson.checks
+from course_utils.lesson.checks import TOLERANCE, compare, kind_of, plain, short_repr
 from course_utils.grading import notebooks as nb
 
 #: The start of every grading version of a test cell: ``check`` loaded afresh from its file, the
-#: failures met so far, and how to record an error. ``{path}``: the file of ``course_utils.checks``.
+#: failures met so far, and how to record an error. ``{path}``: the file of ``course_utils.lesson.checks``.
 PRELUDE = (
     "import importlib.util as _course_loader\n"
     "_course_spec = _course_loader.spec_from_file_location('course_checks_for_grading', {path!r})\n"
@@ -51,7 +51,7 @@ PRELUDE = (
     "    _course_failures.append(error)\n"
     "    if type(error) is not _course_checks.CheckFailed or not getattr(error, 'course_recorded', False):\n"
     "        _course_checks.publish_record({{'check': check_id, 'error': type(error).__name__[:100]}})")
-_IMPORT_CHECK = "from course_utils.checks import check"
+_IMPORT_CHECK = "from course_utils.lesson.checks import check"
 #: Replaces one check statement: it runs, and a failure is kept for the end of the cell.
 KEEP_GOING = "try:\n    {check}\nexcept Exception as _course_error:\n    _course_failed({check_id!r}, _course_error)"
 #: Ends grading versions of test cells: the first failure, raised again.
@@ -143,10 +143,10 @@ def grading_source(cell: TestCell, source: str) -> str:
             text = (f"check({check.call}, {check.expected!r}, {check.hint!r}{tolerance}, "
                     f"check_id={check.check_id!r})")
         replacements[statement.lineno] = (statement.end_lineno, KEEP_GOING.format(check=text, check_id=check.check_id))
-    out, number = [PRELUDE.format(path=str(Path(course_utils.checks.__file__).resolve()))], 1
+    out, number = [PRELUDE.format(path=str(Path(course_utils.lesson.checks.__file__).resolve()))], 1
     while number <= len(lines):
         if lines[number - 1].strip() == _IMPORT_CHECK:
-            out.append("check = _course_checks.check")  # never the student's course_utils.checks
+            out.append("check = _course_checks.check")  # never the student's course_utils.lesson.checks
             number += 1
         elif number in replacements:
             end, text = replacements[number]
@@ -209,7 +209,7 @@ def record_entry(record) -> tuple[str, object] | None:
 
 
 def difference(actual, expected, tolerance: float = TOLERANCE) -> str | None:
-    """Why ``actual`` differs from ``expected`` (as :func:`course_utils.checks.compare` decides), in words
+    """Why ``actual`` differs from ``expected`` (as :func:`course_utils.lesson.checks.compare` decides), in words
     that show the expected value and where they differ but nothing of ``actual`` beyond its kind and length.
 
     Never raises: a value that cannot be compared is a difference.

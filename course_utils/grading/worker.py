@@ -23,7 +23,7 @@ from pathlib import Path
 import nbformat
 
 from course_utils import models
-from course_utils.environment import QDRANT_SERVER_SETTINGS
+from course_utils.models.environment import QDRANT_SERVER_SETTINGS
 from course_utils.grading import execution, feedback_page, sandbox, safe_display, trusted
 from course_utils.grading import notebooks as nb
 from course_utils.grading.gradebook import nbgrader_scores

@@ -25,7 +25,7 @@ from collections.abc import Sequence
 import numpy as np
 from qdrant_client import QdrantClient, models
 
-from course_utils.maxsim import as_token_vectors
+from course_utils.scoring.maxsim import as_token_vectors
 from course_utils.models import COLBERT_DIM, DENSE_DIM
 
 __all__ = ["COLBERT_VECTOR", "DENSE_VECTOR", "course_vectors_config", "create_course_collection", "to_points",

@@ -12,7 +12,7 @@ import tempfile
 import numpy as np
 import qdrant_edge as edge
 
-from course_utils.maxsim import PackedCorpus, as_token_vectors
+from course_utils.scoring.maxsim import PackedCorpus, as_token_vectors
 from course_utils.qdrant.collection import COLBERT_VECTOR
 from course_utils.qdrant.edge_shard import TemporaryShard
 

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 import numpy as np
 from qdrant_client import QdrantClient, models
 
-from course_utils.maxsim import as_token_vectors
+from course_utils.scoring.maxsim import as_token_vectors
 from course_utils.qdrant.collection import (COLBERT_VECTOR, DENSE_VECTOR, _as_dense_rows, course_vectors_config,
                                             to_points)
 from course_utils.qdrant.edge_index import EdgeMaxSimIndex

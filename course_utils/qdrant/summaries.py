@@ -4,7 +4,7 @@ A graded check compares plain data (numbers, strings, lists, dicts) with a liter
 functions turn the qdrant-client objects a student's function returns into such data.
 They are course code, so a check can trust them; they print nothing and emit no warning
 (a graded cell must stay silent). Anything that is not a vector becomes what
-:func:`course_utils.checks.plain` makes of it.
+:func:`course_utils.lesson.checks.plain` makes of it.
 
 >>> from qdrant_client import models
 >>> vectors_config_summary({"dense": models.VectorParams(size=4, distance=models.Distance.COSINE)})
@@ -18,7 +18,7 @@ from collections.abc import Mapping
 import numpy as np
 from qdrant_client import models
 
-from course_utils.checks import plain
+from course_utils.lesson.checks import plain
 
 __all__ = ["points_summary", "query_request_summary", "vectors_config_summary"]
 

@@ -117,7 +117,7 @@ def _wrong_with_edited_test(notebook, answer: str, test: str) -> None:
 
 def _wrong_with_patched_checks(notebook, answer: str, test: str) -> None:
     _cell(notebook, answer).source += (
-        "\nimport numpy, course_utils.checks as checks\n"
+        "\nimport numpy, course_utils.lesson.checks as checks\n"
         "checks.check = lambda *args, **kwargs: None\n"
         "checks.compare = lambda *args, **kwargs: None\n"
         "numpy.allclose = lambda *args, **kwargs: True\n"

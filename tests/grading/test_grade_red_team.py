@@ -50,7 +50,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-import course_utils.checks
+import course_utils.lesson.checks
 from course_utils.grading import collect, command, sandbox, trusted
 from course_utils.grading import notebooks as nb
 from tests.grading import support as gs
@@ -58,7 +58,7 @@ from tests.grading.test_grade_sandbox import require_sandbox
 
 LESSON, TIMEOUT, feedback_text = gs.ATTACK_LESSON, gs.TIMEOUT, gs.feedback_text
 NOTEBOOK = f"{LESSON}.ipynb"
-RECORD_MIME = course_utils.checks.RECORD_MIME
+RECORD_MIME = course_utils.lesson.checks.RECORD_MIME
 #: What a forged feedback page claims.
 FORGED = "Score: 12.0 / 12.0"
 
@@ -103,7 +103,8 @@ for number, name in enumerate(sorted(names)):
     if os.path.lexists(path):
         os.remove(path)
     os.symlink(targets[number % len(targets)], path)
-for folder in [os.path.dirname(course_utils.__file__), *os.environ.get("PYTHONPATH", "").split(os.pathsep)]:
+package = os.path.dirname(course_utils.__file__)
+for folder in [package, os.path.join(package, "lesson"), *os.environ.get("PYTHONPATH", "").split(os.pathsep)]:
     try:
         with open(os.path.join(folder, "checks.py"), "a") as file:
             file.write("# attacked")
@@ -178,7 +179,7 @@ def _fresh(tmp: Path) -> dict[str, Path]:
     for name in ("existing", "private"):
         paths[name].write_text(f"the {name} canary\n")
         paths[name].chmod(0o600)
-    shutil.copyfile(course_utils.checks.__file__, paths["checks copy"])
+    shutil.copyfile(course_utils.lesson.checks.__file__, paths["checks copy"])
     paths["checks copy"].chmod(0o640)
     return paths
 

@@ -8,7 +8,7 @@ from course_utils.grading import trusted
 
 CELL = '''import numpy as np
 
-from course_utils.checks import check
+from course_utils.lesson.checks import check
 
 check(rank(np.array([1.0, 0.0]), [[0.2, 0.9], [0.8, 0.1]]), [1, 0], "sort by score")
 ### BEGIN HIDDEN TESTS
@@ -33,7 +33,7 @@ def test_checks_are_read_with_calls_expected_values_hints_and_visibility(cell):
 
 def test_grading_version_keeps_no_hidden_expected_value_and_loads_check_afresh(cell):
     source = trusted.grading_source(cell, CELL)
-    assert "from course_utils.checks import check" not in source and "spec_from_file_location" in source
+    assert "from course_utils.lesson.checks import check" not in source and "spec_from_file_location" in source
     assert "check(rank(np.ones(3), [np.ones(3)]), hint='one document', check_id='ex1-test/2')" in source
     assert "[1, 0], 'sort by score', check_id='ex1-test/0')" in source  # visible: expected kept
     hidden_part = source.split("### BEGIN HIDDEN TESTS")[1]
@@ -115,7 +115,7 @@ def test_grading_version_runs_every_check_and_ends_with_the_first_failure(cell, 
     with pytest.raises(AssertionError, match="Not yet: expected \\[1, 0\\]") as error:
         exec(compile(source, "grading", "exec"), {"rank": rank, "np": np})
     assert type(error.value).__name__ == "CheckFailed" and calls == [2, 2, 1]  # all three checks ran
-    from course_utils.checks import RECORD_MIME
+    from course_utils.lesson.checks import RECORD_MIME
 
     logged: dict[str, list] = {}
     for data in published:

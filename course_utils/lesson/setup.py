@@ -1,0 +1,43 @@
+"""What the set-up cell at the top of every lesson does after installing the course (on Colab).
+
+:func:`prepare`:
+
+1. points fastembed at the course's model folder, which survives a reboot
+   (locally; an explicit ``FASTEMBED_CACHE_PATH`` wins; see :mod:`course_utils.models.cache`);
+2. checks that the course's models can be loaded, and says in one line where
+   they are (and warns when they are the offline stand-ins of a preview, whose
+   numbers mean nothing);
+3. when models are missing, raises the check's plain message, and makes every
+   later load of a missing model in this kernel fail at once with the same
+   message, instead of after fastembed's ~40 s of retries
+   (:mod:`course_utils.models.guard`). Running the cell again after fixing the
+   problem lifts that.
+"""
+
+from __future__ import annotations
+
+from course_utils.models import cache as model_cache, guard as model_guard
+from course_utils import models
+
+__all__ = ["prepare"]
+
+
+def prepare(model_names=models.ALL_MODELS, timeout: float = 1.5) -> None:
+    """Set up this kernel for a lesson: model folder, model check, fast failure.
+
+    Args:
+        model_names: the course models the lesson needs (default: all).
+        timeout: seconds to wait for the model hub when a model is not cached.
+
+    Raises:
+        ModelsUnavailableError: some models can be neither loaded from the cache
+            nor downloaded; the message says what to do.
+    """
+    model_cache.use_course_cache()
+    model_guard.unblock()
+    try:
+        models.check_models(model_names, timeout, verbose=True)
+    except models.ModelsUnavailableError as error:
+        uncached = [name for name in model_names if models.cached_snapshot(name) is None]
+        model_guard.block(uncached, str(error))
+        raise

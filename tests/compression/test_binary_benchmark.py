@@ -1,0 +1,41 @@
+"""The binary-scorer benchmark on a small corpus: it runs, agrees with Qdrant Edge, and its recall can fail."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from benchmarks import binary_scorer as bench
+from course_utils.compression.binary import BinaryCorpus
+from course_utils.data import random_token_vectors
+from course_utils.scoring.maxsim import PackedCorpus
+
+
+def test_recall_counts_the_exact_top_found():
+    assert bench.recall([3, 1, 2], [1, 2, 3]) == 1.0
+    assert bench.recall([3, 9, 8, 7], [1, 2, 3, 4]) == 0.25
+    assert bench.recall([5, 6], [1, 2]) == 0.0
+
+
+def test_recall_table_falls_below_one_when_binary_misses():
+    """Random queries on random passages: the exact top 10 are near-ties, binary search misses some."""
+    corpus = PackedCorpus.from_documents(random_token_vectors(300, min_tokens=5, max_tokens=40, seed=2))
+    binary = BinaryCorpus.from_corpus(corpus)
+    table = bench.recall_table(binary, corpus, bench.random_queries(3, seed=4))
+    assert set(table) == set(bench.OVERSAMPLINGS) and all(0 <= r <= 1 for r in table.values())
+    assert table[1] < 1.0
+
+
+def test_planted_queries_are_unit_rows_that_favour_their_passages():
+    corpus = PackedCorpus.from_documents(random_token_vectors(200, min_tokens=5, max_tokens=40, seed=3))
+    queries = bench.planted_queries(corpus, 2, sources=4)
+    assert all(q.shape == (32, 128) and np.allclose(np.linalg.norm(q, axis=1), 1, atol=1e-5) for q in queries)
+
+
+def test_the_command_reports_on_a_small_corpus(capsys):
+    assert bench.main(["--documents", "60", "--queries", "2", "--repeat", "1"]) == 0
+    printed = capsys.readouterr().out
+    for words in ("x less", "recall@10", "binary, random", "binary, planted", "asymmetric, planted",
+                  "binary scores alone", "asymmetric search + rescoring x4", "Qdrant Edge, float32 exact",
+                  "Qdrant Edge, binary + rescoring x4", "Qdrant Edge, asymmetric + rescoring x4"):
+        assert words in printed
+    assert "DISAGREEMENT" not in printed

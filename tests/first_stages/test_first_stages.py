@@ -1,0 +1,164 @@
+"""Lesson 5's helpers: BM25 files, RRF, candidate recall, and the hybrid pipeline in Qdrant."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from fastembed import SparseEmbedding
+
+from course_utils import models
+from course_utils.first_stages.candidates import candidate_recall_curve, fde_bytes, smallest_k
+from course_utils.first_stages.fusion import qdrant_k, rrf
+from course_utils.first_stages.hybrid import (EdgeHybridIndex, create_hybrid_collection, hybrid_points,
+                                             pipeline_by_hand, pipeline_request)
+
+
+# ----- the BM25 files are the real thing ---------------------------------------------------------
+
+def _as_dict(indices, values):
+    return {int(i): round(float(v), 6) for i, v in zip(indices, values)}
+
+
+def test_fastembed_bm25_with_the_course_files_equals_qdrant_edge_on_every_text():
+    import qdrant_edge as edge
+    from fastembed import SparseTextEmbedding
+
+    from course_utils.data import load_corpus
+
+    corpus = load_corpus()
+    texts = corpus.passage_texts + list(corpus.queries.values())
+    bm25 = SparseTextEmbedding(models.BM25_MODEL)
+    reference = edge.Bm25(edge.Bm25Config(language="english"))
+    for text, doc, query in zip(texts, bm25.embed(texts), bm25.query_embed(texts)):
+        expected_doc, expected_query = reference.embed_document(text), reference.embed_query(text)
+        assert _as_dict(doc.indices, doc.values) == _as_dict(expected_doc.indices, expected_doc.values), text
+        assert _as_dict(query.indices, query.values) == _as_dict(expected_query.indices, expected_query.values), text
+    # the comparison can fail: without the stop-word list, fastembed's vectors differ from Edge's
+    bare = SparseTextEmbedding(models.BM25_MODEL, stopwords=set())
+    text = corpus.passage_texts[0]
+    assert _as_dict(*next(bare.embed(text)).as_object().values()) != \
+        _as_dict(reference.embed_document(text).indices, reference.embed_document(text).values)
+
+
+def test_bm25_snapshot_is_found_in_the_cache():
+    assert models.cached_snapshot(models.BM25_MODEL) is not None
+    english = (models.cached_snapshot(models.BM25_MODEL) / "english.txt").read_text().split()
+    assert len(english) == 179 and english[:3] == ["i", "me", "my"] and "wouldn't" in english
+
+
+# ----- RRF ---------------------------------------------------------------------------------------
+
+def test_rrf_by_hand():
+    fused = rrf([["a", "b", "c"], ["b", "a"]], k=60)
+    assert [item for item, _ in fused] == ["a", "b", "c"]  # a and b tie: first met first
+    assert fused[0][1] == pytest.approx(1 / 61 + 1 / 62) and fused[2][1] == pytest.approx(1 / 63)
+    assert rrf([["x"], ["y", "x"]], k=0, weights=[2.0, 1.0], limit=1) == [("x", pytest.approx(2.5))]
+    assert rrf([[], ["p"]], k=1) == [("p", 0.5)]
+    assert qdrant_k(60) == 61 and type(qdrant_k(60)) is int  # Qdrant's Rrf(k=...) takes an int
+    assert qdrant_k(0.0) == 1 and type(qdrant_k(0.0)) is int
+
+
+@pytest.mark.parametrize("call, error, words", [
+    (lambda: rrf([], k=60), ValueError, "rankings"),
+    (lambda: rrf("abc", k=60), TypeError, "rankings"),
+    (lambda: rrf([["a", "a"]], k=60), ValueError, "rankings[0]"),
+    (lambda: rrf([["a"]], k=-1), ValueError, "k"),
+    (lambda: rrf([["a"]], k="60"), TypeError, "k"),
+    (lambda: qdrant_k(60.5), ValueError, "paper_k"),
+    (lambda: qdrant_k(-1), ValueError, "paper_k"),
+    (lambda: rrf([["a"]], weights=[1, 2]), ValueError, "weights"),
+    (lambda: rrf([["a"]], limit=0), ValueError, "limit"),
+])
+def test_rrf_rejects_bad_input(call, error, words):
+    with pytest.raises(error, match=words.replace("[", r"\[").replace("]", r"\]")):
+        call()
+
+
+# ----- candidate recall --------------------------------------------------------------------------
+
+def test_candidate_recall_curve_and_smallest_k():
+    run = {"q1": ["a", "b", "c", "d"], "q2": ["x", "y", "z", "w"]}
+    qrels = {"q1": {"b": 1, "d": 2}, "q2": {"x": 1, "v": 1}}
+    curve = candidate_recall_curve(run, qrels, [1, 2, 3, 4])
+    assert curve.tolist() == pytest.approx([0.25, 0.5, 0.5, 0.75])
+    assert smallest_k(curve, [1, 2, 3, 4], 0.5) == 2
+    assert smallest_k(curve, [1, 2, 3, 4], 1.0) is None
+    with pytest.raises(ValueError, match="ks"):
+        candidate_recall_curve(run, qrels, [2, 1])
+    with pytest.raises(ValueError, match="ks"):
+        candidate_recall_curve(run, qrels, [0])
+    with pytest.raises(ValueError, match="curve"):
+        smallest_k([0.5], [1, 2], 0.5)
+    with pytest.raises(ValueError, match="target"):
+        smallest_k([0.5], [1], 0)
+
+
+def test_fde_bytes():
+    assert fde_bytes(128, 5, 16, 20) == 40_960
+    assert fde_bytes(128, 6, 32, 20) == 163_840
+    with pytest.raises(ValueError, match="dim_proj"):
+        fde_bytes(8, 2, 16, 1)
+    with pytest.raises(ValueError, match="r_reps"):
+        fde_bytes(8, 2, 4, 0)
+
+
+# ----- the pipeline in two engines, on fixed vectors --------------------------------------------
+
+DENSE = np.array([[1.0, 0.0], [0.8, 0.6], [0.6, 0.8], [0.0, 1.0], [-0.6, 0.8]])
+SPARSE = [SparseEmbedding(indices=np.array(i), values=np.array(v, dtype=float)) for i, v in
+          [([1], [1.0]), ([1, 2], [0.5, 1.0]), ([3], [1.0]), ([2], [2.0]), ([4], [1.0])]]
+COLBERT = [np.array(rows) for rows in ([[1.0, 0.0]], [[0.6, 0.8]], [[0.0, 1.0], [0.8, 0.6]], [[0.0, 1.0]],
+                                       [[-1.0, 0.0], [0.6, 0.8]])]
+FDE = np.eye(5)
+QUERY = (np.array([0.6, 0.8]), SparseEmbedding(indices=np.array([2]), values=np.array([1.0])),
+         np.array([[0.0, 1.0], [1.0, 0.0]]))
+LIMITS = dict(first_limit=2, fused_limit=3, limit=2, rrf_k=2)
+
+
+def _by_hand():
+    n = len(SPARSE)
+    df = {2: 2}
+    idf = np.log(1 + (n - df[2] + 0.5) / (df[2] + 0.5))
+    bm25 = np.array([0.0, 1.0, 0.0, 2.0, 0.0]) * idf
+    dense = DENSE @ QUERY[0]
+    def rerank(positions):
+        return [float((QUERY[2] @ COLBERT[i].T).max(axis=1).sum()) for i in positions]
+    return pipeline_by_hand(bm25, dense, rerank, **LIMITS)
+
+
+def test_pipeline_by_hand_on_fixed_vectors():
+    # BM25: 3 then 1; dense: 2 (1.0) then 1 (0.96); RRF (Qdrant k=2): 1 gets 1/3 + 1/3, 3 and 2 get 1/2;
+    # fused top 3 = [1, 3, 2]; MaxSim: 1 -> 0.8 + 0.6 = 1.4, 3 -> 1.0, 2 -> 1.0 + 0.8 = 1.8
+    hits, tied = _by_hand()
+    assert [i for i, _ in hits] == [2, 1] and [s for _, s in hits] == pytest.approx([1.8, 1.4])
+    assert tied is False
+
+
+def test_pipeline_in_qdrant_client_and_edge_equals_the_hand_computation():
+    from course_utils.qdrant import connect
+
+    expected, _ = _by_hand()
+    client = connect()
+    try:
+        create_hybrid_collection(client, "pipeline-test", 2, 2, 5)
+        client.upload_points("pipeline-test", hybrid_points(DENSE, SPARSE, COLBERT, FDE, [{}] * 5))
+        hits = client.query_points("pipeline-test", **pipeline_request(*QUERY, **LIMITS)).points
+        assert [p.id for p in hits] == [i for i, _ in expected]
+        assert [p.score for p in hits] == pytest.approx([s for _, s in expected], abs=1e-5)
+    finally:
+        client.close()
+    with EdgeHybridIndex(DENSE, SPARSE, COLBERT, FDE) as index:
+        edge_hits = index.pipeline(*QUERY, **LIMITS)
+    assert [i for i, _ in edge_hits] == [i for i, _ in expected]
+    assert [s for _, s in edge_hits] == pytest.approx([s for _, s in expected], abs=1e-5)
+
+
+def test_hybrid_helpers_reject_bad_input():
+    with pytest.raises(ValueError, match="lengths"):
+        hybrid_points(DENSE[:2], SPARSE, COLBERT, FDE, [{}] * 5)
+    with pytest.raises(ValueError, match="empty"):
+        hybrid_points([], [], [], [], [])
+    with pytest.raises(ValueError, match="first_limit"):
+        pipeline_request(*QUERY, first_limit=0, fused_limit=3, limit=2, rrf_k=2)
+    with pytest.raises(ValueError, match="bm25_scores and dense_scores"):
+        pipeline_by_hand([1.0, 2.0], [1.0], lambda p: [0.0] * len(p), **LIMITS)

@@ -1,0 +1,145 @@
+"""Lesson 7's helpers: labels that line up with vectors, heat maps, boxes, the memory check, and the
+pooled-prefetch + full-rerank search in Qdrant's embedded mode and in Qdrant Edge (checked by hand)."""
+
+from __future__ import annotations
+
+import os
+
+import matplotlib
+import numpy as np
+import pytest
+from PIL import Image
+from qdrant_client import QdrantClient
+
+from course_utils.pages import memory
+from course_utils import models
+from course_utils.pages.plots import page_thumbnails, show_patch_grid, token_heatmaps
+from course_utils.pages.vectors import page_layout, patch_box, patch_map, query_labels
+from course_utils.pages.files import load_course_pages, load_page
+from course_utils.pages.search import (EdgePageIndex, create_page_collection, full_search, overlap_at_k,
+                                        prefetch_rerank)
+from tests.models_fixtures import load
+
+matplotlib.use("Agg")
+STANDIN_ONLY = pytest.mark.skipif(bool(os.environ.get("COURSE_REAL_MODELS")),
+                                  reason="relies on the stand-ins' context-free token vectors")
+
+# Three pages of 2-d vectors, queried with rows [1, 0] and [0, 1] (scores worked out in the test).
+FULL = [[[1.0, 0.0], [0.0, 0.2]], [[0.9, 0.0], [0.0, 0.9]], [[0.1, 0.0], [0.0, 1.0], [0.5, 0.5]]]
+# pooled vectors: page 1 looks poor in the first stage (0.1 + 0.1), pages 0 and 2 look good
+POOLED = [[[1.0, 0.0], [0.0, 1.0]], [[0.1, 0.1]], [[0.5, 0.5], [0.0, 1.0]]]
+QUERY = [[1.0, 0.0], [0.0, 1.0]]
+
+
+@STANDIN_ONLY
+@pytest.mark.parametrize("name", models.VISUAL_MODELS)
+def test_query_labels_name_their_rows(name):
+    """Stand-in token vectors do not depend on context, so each labelled row must equal that token's own vector."""
+    model = load(name)
+    text = "How many moons does Saturn have?"
+    labels = query_labels(model, text)
+    rows = np.asarray(next(iter(model.embed_text([text]))), dtype=np.float32)
+    assert len(labels) == len(rows)
+    first = 0 if name == models.VISUAL_MODEL else 3  # ColPali: <bos>, Query, ':' come first
+    for i, label in enumerate(labels):
+        if label.isalpha() and label not in ("Query",):
+            alone = np.asarray(next(iter(model.embed_text([label]))), dtype=np.float32)[first]
+            np.testing.assert_allclose(rows[i], alone, atol=2e-3, err_msg=f"row {i} is not {label!r}")
+    shifted = labels[1:] + labels[:1]  # a one-row shift, the public notebooks' bug, is caught
+    assert any(label.isalpha() and not np.allclose(rows[i], np.asarray(next(iter(model.embed_text([label]))),
+                                                                           dtype=np.float32)[first], atol=2e-3)
+               for i, label in enumerate(shifted) if label != "Query")
+
+
+def test_embedded_and_edge_prefetch_rerank_match_hand_computed_scores():
+    client = QdrantClient(":memory:")
+    create_page_collection(client, "pages", FULL, POOLED, [{"page_id": f"p{k}"} for k in range(3)])
+    # full MaxSim: page 0: 1.0 + 0.2 = 1.2; page 1: 0.9 + 0.9 = 1.8; page 2: max(0.1, 0, .5) + max(0, 1, .5) = 1.5
+    ids, scores = full_search(client, "pages", QUERY, 3)
+    assert ids.tolist() == [1, 2, 0] and np.allclose(scores, [1.8, 1.5, 1.2])
+    # pooled: page 0: 1 + 1 = 2; page 1: 0.1 + 0.1 = 0.2; page 2: 0.5 + 1 = 1.5 -> 2 candidates: pages 0 and 2
+    ids, scores = prefetch_rerank(client, "pages", QUERY, candidates=2, limit=2)
+    assert ids.tolist() == [2, 0] and np.allclose(scores, [1.5, 1.2])  # page 1 lost in the first stage
+    ids, _ = prefetch_rerank(client, "pages", QUERY, candidates=3, limit=1)
+    assert ids.tolist() == [1]
+    with EdgePageIndex(FULL, POOLED) as edge_index:
+        ids, scores = edge_index.prefetch_rerank(QUERY, 2, 2)
+        assert ids.tolist() == [2, 0] and np.allclose(scores, [1.5, 1.2])
+        ids, scores = edge_index.full_search(QUERY, 3)
+        assert ids.tolist() == [1, 2, 0] and np.allclose(scores, [1.8, 1.5, 1.2])
+        assert edge_index.full_search(QUERY, 1, using="pooled")[0].tolist() == [0]
+    client.close()
+
+
+def test_page_search_rejects_bad_input():
+    with pytest.raises(ValueError, match="same length"):
+        EdgePageIndex(FULL, POOLED[:2])
+    with pytest.raises(ValueError, match=r"full_vectors\[1\] contains NaN"):
+        EdgePageIndex([FULL[0], [[np.nan, 0.0]]], POOLED[:2])
+    with pytest.raises(ValueError, match="same size"):
+        EdgePageIndex([[[1.0, 0.0, 0.0]]], [[[1.0, 0.0]]])
+    with pytest.raises(ValueError, match="query_vectors"):
+        prefetch_rerank(QdrantClient(":memory:"), "x", [], 2, 1)
+
+
+def test_overlap_at_k():
+    assert overlap_at_k([3, 1, 7], [1, 3, 2], 2) == 1.0
+    assert overlap_at_k([3, 1, 7], [1, 2, 3], 2) == 0.5
+    assert overlap_at_k([5], [5], 3) == 1.0
+    with pytest.raises(ValueError, match="k must"):
+        overlap_at_k([1], [1], 0)
+    with pytest.raises(ValueError, match="reference is empty"):
+        overlap_at_k([1], [], 1)
+
+
+def test_patch_boxes_tile_the_page_exactly():
+    model = load(models.VISUAL_MODEL)
+    layout = page_layout(model, Image.new("RGB", (512, 288)))
+    rows, cols = layout.map_shape
+    assert patch_box(0, 0, layout) == [0.0, 0.0, 16.0, 12.0]
+    assert patch_box(rows - 1, cols - 1, layout) == [496.0, 276.0, 512.0, 288.0]
+    with pytest.raises(ValueError, match="similarities must have shape"):
+        patch_map(np.zeros(3), layout)
+
+
+def test_heatmap_panels_are_titled_by_the_rows_they_draw():
+    model = load(models.VISUAL_MODEL)
+    pages = load_course_pages()
+    page = load_page(pages.paths["p15"])
+    layout = page_layout(model, page)
+    text = pages.queries["q14"]
+    query = next(iter(model.embed_text([text])))
+    labels = query_labels(model, text)
+    vectors = next(iter(model.embed_image([page])))
+    fig, axes = token_heatmaps(page, query, vectors, layout, labels, rows=[0, 4], judged_box=pages.boxes["q14"])
+    titles = [ax.get_title() for ax in axes.flat if ax.get_title()]
+    assert titles[0].startswith(f"row 0: {labels[0]!r}") and titles[1].startswith(f"row 4: {labels[4]!r}")
+    with pytest.raises(ValueError, match="labels has 3 labels"):
+        token_heatmaps(page, query, vectors, layout, labels[:3])
+    with pytest.raises(ValueError, match="rows must be"):
+        token_heatmaps(page, query, vectors, layout, labels, rows=[len(labels)])
+    fig, axes = show_patch_grid(page, layout)
+    assert len(axes) == 2  # the page with its tiles, and the global view
+    fig, axes = page_thumbnails([page, page], ["a", "b"], columns=2)
+    assert [ax.get_title() for ax in axes.flat] == ["a", "b"]
+    matplotlib.pyplot.close("all")
+
+
+def test_memory_check(monkeypatch, capsys):
+    report = memory.check_memory(models.VISUAL_MODEL, available_gib=8.0)
+    assert "8.0 GiB free" in report and report in capsys.readouterr().out
+    monkeypatch.setattr(models, "is_standin", lambda name: False)
+    with pytest.raises(memory.NotEnoughMemoryError, match="USE_COLPALI = False"):
+        memory.check_memory(models.COLPALI_MODEL, available_gib=4.0)
+    memory.check_memory(models.COLPALI_MODEL, available_gib=64.0)
+    with pytest.raises(ValueError, match="model_name"):
+        memory.check_memory("BAAI/bge-small-en-v1.5")
+    free = memory.available_memory_gib()
+    assert free is None or free > 0
+
+
+def test_word_rows_skip_prompt_padding_and_specials():
+    from course_utils.pages.vectors import word_rows
+
+    assert word_rows(["<bos>", "Query", ":", "how", "##s", "?", "<pad>", "\\n"]) == [3, 4]
+    assert word_rows(["how", "many", "<end_of_utterance>"]) == [0, 1]
