@@ -87,11 +87,14 @@ def ensure_environment(extra: str) -> Path:
     return python
 
 
-#: JupyterLab settings of the course (``overrides.json``: no news or update pop-ups).
+#: JupyterLab settings of the course (``overrides.json``: no news or update pop-ups; ``page_config.json``:
+#: nbgrader's instructor tools switched off for students).
 LAB_SETTINGS = ROOT / "jupyterlab-settings"
 #: Where ``start --offline-preview`` builds the stand-in models (rebuilt at every preview start).
 PREVIEW_CACHE = VENV / "offline-preview-models"
 PREVIEW_FLAG = "--offline-preview"
+#: ``start --instructor``: JupyterLab with nbgrader's instructor tools (Create Assignment, Formgrader).
+INSTRUCTOR_FLAG = "--instructor"
 
 
 def _no_browser_here() -> bool:
@@ -113,29 +116,110 @@ def _build_preview_cache(python: Path) -> dict[str, str]:
     return {"FASTEMBED_CACHE_PATH": str(PREVIEW_CACHE), "HF_HUB_OFFLINE": "1"}
 
 
+def _instructor_settings() -> Path:
+    """JupyterLab settings for ``start --instructor``: the course's ``overrides.json`` without the student's
+    ``page_config.json`` (which switches nbgrader's instructor tools off)."""
+    folder = VENV / "jupyterlab-instructor-settings"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "overrides.json").write_text((LAB_SETTINGS / "overrides.json").read_text())
+    return folder
+
+
 def start(args: list[str]) -> int:
-    """Open JupyterLab on ``notebooks/`` (with ``--offline-preview``: on the stand-in models, no network)."""
-    preview = PREVIEW_FLAG in args
-    args = [arg for arg in args if arg != PREVIEW_FLAG]
+    """Open JupyterLab on ``notebooks/`` (with ``--offline-preview``: on the stand-in models, no network;
+    with ``--instructor``: on the whole course directory, with nbgrader's instructor tools)."""
+    preview, instructor = PREVIEW_FLAG in args, INSTRUCTOR_FLAG in args
+    args = [arg for arg in args if arg not in (PREVIEW_FLAG, INSTRUCTOR_FLAG)]
     python = ensure_environment(EXTRAS["start"])
     env = dict(os.environ)
     if preview:
         ensure_environment(EXTRAS["grade"])  # building the stand-ins needs onnx, which the grading tools bring
         env.update(_build_preview_cache(python))
-    print("Starting JupyterLab on the course notebooks (stop it with Ctrl+C) ...", flush=True)
-    command = [str(python), "-m", "jupyter", "lab", f"--ServerApp.root_dir={ROOT / 'notebooks'}",
-               f"--LabApp.app_settings_dir={LAB_SETTINGS}",
+    print("Starting JupyterLab on the course notebooks ...", flush=True)
+    settings = _instructor_settings() if instructor else LAB_SETTINGS
+    folder = ROOT if instructor else ROOT / "notebooks"  # formgrader works on the whole course directory
+    command = [str(python), "-m", "jupyter", "lab", f"--ServerApp.root_dir={folder}",
+               f"--LabApp.app_settings_dir={settings}",
                # lessons open unmodified: the kernel's language_info is filled in when a notebook opens
                "--ServerApp.contents_manager_class=course_utils.lesson.lab_contents.CourseContentsManager",
-               "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate", "--LabApp.news_url=None", *args]
+               "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate", "--LabApp.news_url=None"]
+    if not any(arg.startswith(("--log-level", "--ServerApp.log_level", "--LabApp.log_level", "--debug"))
+               for arg in args):  # its start-up log hid the link among 40 lines; run_jupyterlab prints it last
+        command += ["--ServerApp.log_level=WARN", "--LabApp.log_level=WARN"]
+    runtime = _runtime_dir(str(python), env)
+    if os.name != "nt" and runtime is not None and len(str(runtime)) <= 60 and \
+            not any(arg.startswith("--KernelManager.transport") for arg in args):
+        # kernels talk to JupyterLab over Unix sockets in Jupyter's runtime folder, not TCP (TCP makes every
+        # kernel warn that it is "susceptible to eavesdropping"); a socket's path must stay short
+        command.append("--KernelManager.transport=ipc")
+    command += args
     if not any(arg.startswith(("--no-browser", "--ServerApp.open_browser", "--browser", "--ServerApp.browser"))
                for arg in args) and _no_browser_here():
-        print("No web browser found here: open the link JupyterLab prints below in a browser.", flush=True)
+        print("No web browser found here: open the link printed below in a browser.", flush=True)
         command.append("--no-browser")
     if hasattr(os, "geteuid") and os.geteuid() == 0 and "--allow-root" not in args:
         print("Running as root (as in many containers): adding --allow-root.", flush=True)
         command.append("--allow-root")
-    return subprocess.call(command, cwd=ROOT, env=env)
+    return run_jupyterlab(command, cwd=ROOT, env=env, runtime=runtime)
+
+
+def _runtime_dir(python: str, env: dict) -> Path | None:
+    """Jupyter's runtime folder (where a running server writes ``jpserver-<pid>.json``), or None."""
+    found = subprocess.run([python, "-m", "jupyter", "--runtime-dir"], env=env, capture_output=True, text=True)
+    return Path(found.stdout.strip()) if found.returncode == 0 and found.stdout.strip() else None
+
+
+def _print_link_when_ready(process: subprocess.Popen, runtime: Path | None, timeout: float = 120.0) -> None:
+    """Print the server's link, plainly and last, once its ``jpserver-<pid>.json`` appears."""
+    import json
+    import time
+
+    deadline = time.monotonic() + timeout
+    info_file = runtime / f"jpserver-{process.pid}.json" if runtime else None
+    while info_file and process.poll() is None and time.monotonic() < deadline:
+        try:
+            info = json.loads(info_file.read_text())
+        except (OSError, ValueError):
+            time.sleep(0.25)
+            continue
+        link = f"{info['url'].rstrip('/')}/lab?token={info['token']}" if info.get("token") else f"{info['url']}lab"
+        print(f"\nJupyterLab is running. Open this link in your browser (it may have opened already):\n\n"
+              f"    {link}\n\nOpen 01-late-interaction-basics/01-late-interaction-basics.ipynb to begin. "
+              "Stop JupyterLab with Ctrl+C here.\n", flush=True)
+        return
+
+
+def run_jupyterlab(command: list[str], *, cwd: Path, env: dict, runtime: Path | None = None) -> int:
+    """Run JupyterLab until it stops, print its link once it is up, and stop it cleanly on Ctrl+C.
+
+    JupyterLab answers a Ctrl+C with a question (``Shut down this Jupyter server (y/[n])?``).
+    Here it runs in a session of its own, so the terminal's Ctrl+C reaches this script only,
+    which asks JupyterLab to stop the way it stops itself on a termination signal: it shuts
+    down its kernels, removes its runtime files and exits, and this script waits for that.
+    A second Ctrl+C stops it at once. ``runtime``: Jupyter's runtime folder, to find the link in.
+    """
+    if os.name == "nt":  # a console Ctrl+C reaches every process attached to it: JupyterLab asks itself
+        return subprocess.call(command, cwd=cwd, env=env)
+    import signal
+    import threading
+
+    process = subprocess.Popen(command, cwd=cwd, env=env, start_new_session=True)
+    threading.Thread(target=_print_link_when_ready, args=(process, runtime), daemon=True).start()
+    stopping = False
+    while True:
+        try:
+            code = process.wait()
+            if stopping:
+                print("JupyterLab stopped.", flush=True)
+            return code
+        except KeyboardInterrupt:
+            if stopping:
+                process.kill()
+                continue
+            stopping = True
+            print("\nStopping JupyterLab: shutting down its kernels (Ctrl+C again to stop it at once) ...",
+                  flush=True)
+            process.send_signal(signal.SIGTERM)
 
 
 def test(args: list[str]) -> int:

@@ -32,7 +32,6 @@ import socket
 import subprocess
 import sys
 import time
-import types
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -101,14 +100,14 @@ def readme_start_command(extra_args: list[str],
         seen["extras"].append(extra)
         return Path(sys.executable)
 
-    def call(command, **kwargs):
+    def run_jupyterlab(command, **kwargs):
         seen["command"], seen["cwd"] = list(command), Path(kwargs.get("cwd") or os.getcwd())
         env = kwargs.get("env") or os.environ
         seen["env"] = {key: value for key, value in env.items() if os.environ.get(key) != value}
         return 0
 
     course.ensure_environment = ensure_environment
-    course.subprocess = types.SimpleNamespace(call=call, run=subprocess.run)
+    course.run_jupyterlab = run_jupyterlab
     with open(os.devnull, "w") as quiet, contextlib.redirect_stdout(quiet):
         course.start(list(extra_args))
     return seen["command"], seen["cwd"], seen["extras"], seen["env"]
@@ -168,9 +167,12 @@ class JupyterLab:
             self.extra_args.append("--allow-root")  # CI containers run as root; Jupyter refuses without it
         if offline_preview:  # the stand-ins come from the start command only, not from this test session
             self.extra_args.append("--offline-preview")
-        self.command, self.cwd, self.extras, changed = readme_start_command(
-            self.extra_args, preview_cache=self.folder / "offline-preview-models")
         self.env = jupyter_environment(self.folder)
+        from unittest import mock
+
+        with mock.patch.dict(os.environ, self.env):  # the start command reads Jupyter's folders from it
+            self.command, self.cwd, self.extras, changed = readme_start_command(
+                self.extra_args, preview_cache=self.folder / "offline-preview-models")
         if offline_preview:
             for name in _SESSION_MODEL_SETTINGS:
                 self.env.pop(name, None)

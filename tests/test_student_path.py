@@ -311,11 +311,11 @@ def recorded_start(args, *, browser: bool, preview_cache: Path | None = None):
     if preview_cache is not None:
         course.PREVIEW_CACHE = preview_cache
 
-    def call(command, **kwargs):
+    def run_jupyterlab(command, **kwargs):
         seen["command"], seen["env"] = list(command), kwargs.get("env") or dict(os.environ)
         return 0
 
-    course.subprocess = types.SimpleNamespace(call=call, run=subprocess.run)
+    course.run_jupyterlab = run_jupyterlab
     import io
 
     out = io.StringIO()
@@ -385,3 +385,122 @@ def test_behind_a_proxy_the_hub_counts_as_reachable_through_it(monkeypatch):
         assert models.hub_reachable(timeout=0.5)
         monkeypatch.setenv("NO_PROXY", "127.0.0.1")  # the hub's address is exempt: straight there, closed
         assert not models.hub_reachable(timeout=0.5)
+
+
+# -- course.py start on a terminal: the link last, Ctrl+C stops it cleanly, no instructor tools -------------
+
+_DRIVER = """
+import importlib.util, sys
+from pathlib import Path
+spec = importlib.util.spec_from_file_location("course_cli", sys.argv[1])
+course = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(course)
+course.ensure_environment = lambda extra: Path(sys.executable)  # this test session's environment has them all
+sys.exit(course.main(["start", *sys.argv[2:]]))
+"""
+
+
+def _read_until(master: int, wanted: bytes, seconds: float, seen: bytearray) -> bool:
+    import select
+    import time
+
+    deadline = time.monotonic() + seconds
+    while wanted not in seen and time.monotonic() < deadline:
+        ready, _, _ = select.select([master], [], [], 0.5)
+        if ready:
+            try:
+                chunk = os.read(master, 65536)
+            except OSError:  # the child closed the terminal
+                return wanted in seen
+            if not chunk:
+                break
+            seen += chunk
+    return wanted in seen
+
+
+@pytest.mark.skipif(os.name == "nt", reason="a pseudo-terminal is POSIX only")
+def test_start_on_a_terminal_prints_the_link_last_and_one_ctrl_c_stops_it_cleanly(tmp_path):
+    """What a student sees in the terminal of ``python3 course.py start``: a few lines ending with the link;
+    one Ctrl+C shuts the kernels down and ends with no question left (JupyterLab's own Ctrl+C asks
+    "Shut down this Jupyter server (y/[n])?"), and JupyterLab's runtime files are gone."""
+    import json
+    import pty
+    import re
+    import urllib.request
+
+    from tests.browser_support import free_loopback_port, jupyter_environment
+
+    import tempfile
+
+    env = jupyter_environment(tmp_path / "jupyter")
+    runtime = Path(tempfile.mkdtemp(prefix="rt-", dir="/tmp"))  # as short as ~/.local/share/jupyter/runtime
+    env["JUPYTER_RUNTIME_DIR"] = str(runtime)
+    port = free_loopback_port()
+    args = [sys.executable, "-c", _DRIVER, str(ROOT / "course.py"), "--no-browser", "--ServerApp.ip=127.0.0.1",
+            f"--ServerApp.port={port}", "--LabApp.extension_manager=readonly",
+            f"--LabApp.workspaces_dir={tmp_path / 'workspaces'}"]
+    pid, master = pty.fork()
+    if pid == 0:  # the child: a session of its own, with the pseudo-terminal as its terminal
+        os.execve(sys.executable, args, env)
+    seen = bytearray()
+    try:
+        assert _read_until(master, b"Stop JupyterLab with Ctrl+C here.", 120, seen), seen.decode(errors="replace")
+        text = seen.decode(errors="replace").replace("\r", "")
+        link = re.search(r"^    (http://\S+/lab\?token=(\w+))$", text, re.M)
+        assert link and text.rstrip().endswith("Stop JupyterLab with Ctrl+C here."), text
+        token = link.group(2)
+        opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+        base = f"http://127.0.0.1:{port}"
+        request = urllib.request.Request(f"{base}/api/kernels", data=b'{"name": "python3"}', method="POST",
+                                         headers={"Authorization": f"token {token}"})
+        kernel = json.loads(opener.open(request, timeout=60).read())
+        page = opener.open(urllib.request.Request(f"{base}/lab", headers={"Authorization": f"token {token}"}),
+                           timeout=60).read().decode()
+        assert _read_until(master, b"\x00", 5, seen) is False  # let the kernel start and say what it says
+        os.write(master, b"\x03")  # Ctrl+C, as typed
+        assert _read_until(master, b"JupyterLab stopped.", 60, seen), seen.decode(errors="replace")
+        _read_until(master, b"\x00", 10, seen)  # to the end of its output
+        _, status = os.waitpid(pid, 0)
+        pid = 0
+    finally:
+        if pid:
+            os.kill(pid, 9)
+            os.waitpid(pid, 0)
+        os.close(master)
+    text = seen.decode(errors="replace")
+    leftovers = sorted(p.name for p in runtime.iterdir())
+    import shutil
+
+    shutil.rmtree(runtime, ignore_errors=True)
+    assert os.waitstatus_to_exitcode(status) == 0, text
+    assert "Shut down this Jupyter server" not in text and "eavesdropping" not in text, text
+    assert len([line for line in text.splitlines() if line.strip()]) < 20, text  # not ~40 lines of log
+    assert not [name for name in leftovers if name.startswith(("jpserver-", f"kernel-{kernel['id']}"))], leftovers
+    # the student's JupyterLab leaves nbgrader's instructor tools out; Validate stays
+    config = json.loads(re.search(r'<script id="jupyter-config-data" type="application/json">(.*?)</script>',
+                                  page, re.S).group(1))
+    disabled = config["disabledExtensions"]
+    for plugin in ("create-assignment", "formgrader", "course-list", "assignment-list"):
+        assert f"@jupyter/nbgrader:{plugin}" in disabled, disabled
+    assert "@jupyter/nbgrader:validate-assignment" not in disabled
+
+
+def test_the_instructor_option_keeps_nbgraders_tools_and_the_course_settings(tmp_path):
+    course = load_course_cli()
+    course.VENV = tmp_path / "venv"
+    seen = {}
+    course.ensure_environment = lambda extra: Path(sys.executable)
+    course._no_browser_here = lambda: False
+    course.run_jupyterlab = lambda command, **kwargs: seen.update(command=command) or 0
+    import io
+
+    with contextlib.redirect_stdout(io.StringIO()):
+        course.start(["--instructor"])
+    settings = Path(next(a.split("=", 1)[1] for a in seen["command"] if a.startswith("--LabApp.app_settings_dir=")))
+    assert "--instructor" not in seen["command"] and not (settings / "page_config.json").exists()
+    assert f"--ServerApp.root_dir={ROOT}" in seen["command"]  # formgrader needs the whole course directory
+    assert (settings / "overrides.json").read_text() == (ROOT / "jupyterlab-settings" / "overrides.json").read_text()
+    student = json.loads((ROOT / "jupyterlab-settings" / "page_config.json").read_text())["disabledExtensions"]
+    nbgrader_code = "".join(p.read_text(errors="replace") for p in
+                            (Path(sys.prefix) / "share/jupyter/labextensions/@jupyter/nbgrader/static").glob("*.js"))
+    assert student and all(plugin in nbgrader_code for plugin in student)  # they name nbgrader's real plugins
