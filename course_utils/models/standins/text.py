@@ -6,7 +6,7 @@ pooling, ColBERT markers and [MASK] padding, reranking) on models built in a
 few seconds. Their token vectors come from a real trained model that ships in a
 PyPI wheel: wordllama's static token vectors (32,000 x 256, LLaMA-2 vocabulary).
 Each word-piece of the stand-in vocabulary gets the mean of wordllama's vectors of
-the pieces wordllama's tokenizer splits it into (:func:`token_table`); inside each
+the pieces wordllama's tokenizer splits it into (:mod:`~course_utils.models.standins.static_vectors`); inside each
 graph a token's vector gets a quarter of each neighbour's added (so "bank" differs
 between "river bank" and "bank account"):
 
@@ -36,7 +36,6 @@ into a temporary directory, never into a user's model cache: see
 
 from __future__ import annotations
 
-import functools
 import json
 import re
 import string
@@ -47,6 +46,7 @@ import numpy as np
 
 from course_utils import models
 from course_utils.models.standins.snapshot import MARKER_FILE, snapshot_folder
+from course_utils.models.standins.static_vectors import content_mask, projection, static_context, token_table
 
 __all__ = ["build_vocabulary", "write_text_standins"]
 
@@ -58,11 +58,8 @@ _SPECIAL = ["[PAD]"] + [f"[unused{i}]" for i in range(99)] + ["[UNK]", "[CLS]", 
 _MAX_LENGTH = 512
 _MASK_ID = _SPECIAL.index("[MASK]")  # 103, as in BERT
 _FIRST_PIECE_ID = len(_SPECIAL)  # ids below are special tokens; from here on word-pieces
-_MIX = 0.25  # weight of each neighbour's vector in a token's contextual vector
 _MASK_POSITION_WEIGHT = 0.01  # hashed position vectors have length ~6.5 (128 values in [-1, 1])
 _CROSS_GAIN, _CROSS_BIAS = 12.0, 6.0  # cross-encoder logit = GAIN * match - BIAS, match in [-1, 1]
-_SPECIAL_NORM = 1.0  # length of the fixed vectors of special tokens (function words' are ~1.5, content words' ~15)
-_PROJECTION_SEED = {384: 384, 128: 128}
 
 # Words every stand-in vocabulary knows, besides those of the course's data files.
 _BASE_WORDS = """
@@ -115,70 +112,6 @@ def build_vocabulary(extra_words: Iterable[str] = ()) -> list[str]:
     known = set(vocabulary)
     vocabulary += [w for w in words if w not in known]
     return vocabulary
-
-
-def _wordllama_files() -> tuple[Path, Path]:
-    """The two files of wordllama's wheel the stand-ins read: the token vectors and their tokenizer."""
-    import importlib.util
-
-    spec = importlib.util.find_spec("wordllama")
-    if spec is None or spec.origin is None:
-        raise RuntimeError("Building the offline stand-in models needs the wordllama package (its trained token "
-                           "vectors), which comes with the course's grading tools: pip install "
-                           "'course-utils[grading]'.")
-    root = Path(spec.origin).parent
-    return root / "weights" / "l2_supercat_256.safetensors", root / "tokenizers" / "l2_supercat_tokenizer_config.json"
-
-
-@functools.cache
-def _wordllama() -> tuple[np.ndarray, object]:
-    """wordllama's table of trained static token vectors (32,000 x 256 float32) and its tokenizer.
-
-    Read directly from the wheel's files (``WordLlama.load()`` would try the model hub).
-    """
-    from safetensors.numpy import load_file
-    from tokenizers import Tokenizer
-
-    weights, tokenizer_file = _wordllama_files()
-    table = load_file(str(weights))["embedding.weight"].astype(np.float32)
-    config = json.loads(tokenizer_file.read_text(encoding="utf-8"))
-    config = config.get("tokenizer_config", config)  # a bare tokenizers config in 0.4.0.post1
-    return table, Tokenizer.from_str(json.dumps(config))
-
-
-def token_table(vocabulary: list[str]) -> np.ndarray:
-    """One 256-d vector per stand-in token id, from wordllama's trained static token vectors.
-
-    A word-piece's vector is the mean of wordllama's vectors of the pieces wordllama's own (LLaMA-2)
-    tokenizer splits it into: a word starts with wordllama's word-start mark, a ``##`` continuation does
-    not. The lengths are kept: function words have short vectors (~1.5), content words long ones (~15),
-    so means weigh content words more. ``[PAD]`` and ``[MASK]`` get zero vectors (the models compute
-    ``[MASK]`` rows from the query), the other special tokens fixed pseudo-random vectors of length 1.
-
-    Returns:
-        float32 array (len(vocabulary), 256).
-    """
-    vectors, tokenizer = _wordllama()
-    table = np.zeros((len(vocabulary), vectors.shape[1]), np.float32)
-    rng = np.random.default_rng(256)
-    for i, token in enumerate(vocabulary):
-        if i < _FIRST_PIECE_ID:
-            v = rng.standard_normal(vectors.shape[1])
-            if token not in ("[PAD]", "[MASK]"):
-                table[i] = v / np.linalg.norm(v) * _SPECIAL_NORM
-            continue
-        piece = token[2:] if token.startswith("##") else "\u2581" + token
-        ids = [t.id for t in tokenizer.model.tokenize(piece)]
-        table[i] = vectors[ids].mean(axis=0)
-    return table
-
-
-def _projection(source_dim: int, dim: int) -> np.ndarray:
-    """A fixed orthogonal map (source_dim, dim) from a seeded QR: isometric when dim >= source_dim."""
-    rng = np.random.default_rng(_PROJECTION_SEED.get(dim, dim))
-    q, r = np.linalg.qr(rng.standard_normal((max(source_dim, dim), min(source_dim, dim))))
-    q *= np.sign(np.diag(r))  # unique: independent of the LAPACK build's sign convention
-    return (q.T if dim > source_dim else q).astype(np.float32)
 
 
 def _tokenizer_json(vocabulary: list[str]) -> str:
@@ -277,57 +210,6 @@ def _save_model(graph: list, inits: list, inputs: list[str], output: tuple[str, 
     path.write_bytes(model.SerializeToString())
 
 
-def _static_context(graph: list, inits: list, table: np.ndarray, mask: str, projection: np.ndarray | None,
-                    out: str) -> None:
-    """Append nodes: out (b, s, d) = (t_i + MIX * (t_{i-1} + t_{i+1})) @ projection, for the attended tokens.
-
-    ``t`` is the row of ``table`` (float16 initializer, one row per token id) of each input id, set to 0
-    where ``mask`` (int64, b x s) is 0, so padding never leaks into its neighbours. The neighbour term
-    makes a token's vector depend on its context ("bank" differs in "river bank" and "bank account").
-    """
-    from onnx import helper, numpy_helper
-
-    p = f"{out}_"
-    inits += [numpy_helper.from_array(table.astype(np.float16), p + "table"),
-              numpy_helper.from_array(np.array([-1], np.int64), p + "last"),
-              numpy_helper.from_array(np.array([0, 1, 0, 0, 0, 0], np.int64), p + "pad_front"),
-              numpy_helper.from_array(np.array([0, 0, 0, 0, 1, 0], np.int64), p + "pad_back"),
-              numpy_helper.from_array(np.array([0], np.int64), p + "zero"),
-              numpy_helper.from_array(np.array([1], np.int64), p + "one"),
-              numpy_helper.from_array(np.array([-1], np.int64), p + "minus_one"),
-              numpy_helper.from_array(np.array([2**62], np.int64), p + "end"),
-              numpy_helper.from_array(np.array(_MIX, np.float32), p + "mix")]
-    graph += [
-        helper.make_node("Gather", [p + "table", "input_ids"], [p + "t16"], axis=0),
-        helper.make_node("Cast", [p + "t16"], [p + "t"], to=1),
-        helper.make_node("Cast", [mask], [p + "mf"], to=1),
-        helper.make_node("Unsqueeze", [p + "mf", p + "last"], [p + "m3"]),
-        helper.make_node("Mul", [p + "t", p + "m3"], [p + "tm"]),
-        # previous token: shift right by one along the sequence; next token: shift left by one
-        helper.make_node("Pad", [p + "tm", p + "pad_front"], [p + "front"]),
-        helper.make_node("Slice", [p + "front", p + "zero", p + "minus_one", p + "one"], [p + "prev"]),
-        helper.make_node("Pad", [p + "tm", p + "pad_back"], [p + "back"]),
-        helper.make_node("Slice", [p + "back", p + "one", p + "end", p + "one"], [p + "next"]),
-        helper.make_node("Add", [p + "prev", p + "next"], [p + "around"]),
-        helper.make_node("Mul", [p + "around", p + "mix"], [p + "around_w"]),
-        helper.make_node("Add", [p + "tm", p + "around_w"], [out if projection is None else p + "mixed"]),
-    ]
-    if projection is not None:
-        inits.append(numpy_helper.from_array(projection.astype(np.float32), p + "projection"))
-        graph.append(helper.make_node("MatMul", [p + "mixed", p + "projection"], [out]))
-
-
-def _content_mask(graph: list, inits: list, mask: str, out: str) -> None:
-    """Append nodes: out (int64, b x s) = mask where the token is a word-piece (not [CLS], [SEP], markers...)."""
-    from onnx import helper, numpy_helper
-
-    p = f"{out}_"
-    inits.append(numpy_helper.from_array(np.array(_FIRST_PIECE_ID - 1, np.int64), p + "last_special"))
-    graph += [helper.make_node("Greater", ["input_ids", p + "last_special"], [p + "b"]),
-              helper.make_node("Cast", [p + "b"], [p + "i"], to=7),
-              helper.make_node("Mul", [p + "i", mask], [out])]
-
-
 def _dense_model(path: Path, table: np.ndarray, dim: int = 384) -> None:
     """input_ids, attention_mask, token_type_ids -> last_hidden_state (b, s, dim).
 
@@ -341,7 +223,7 @@ def _dense_model(path: Path, table: np.ndarray, dim: int = 384) -> None:
     inits: list = [numpy_helper.from_array(np.array(0, np.int64), "zero")]
     graph += [helper.make_node("Mul", ["token_type_ids", "zero"], ["tt0"]),
               helper.make_node("Add", ["attention_mask", "tt0"], ["mask"])]
-    _static_context(graph, inits, table, "mask", _projection(table.shape[1], dim), "tok")
+    static_context(graph, inits, table, "mask", projection(table.shape[1], dim), "tok")
     _masked_mean(graph, inits, "tok", "mask", "pooled")
     graph += [helper.make_node("Shape", ["tok"], ["tok_shape"]),
               helper.make_node("Expand", ["pooled", "tok_shape"], ["last_hidden_state"])]
@@ -366,9 +248,9 @@ def _colbert_model(path: Path, table: np.ndarray, dim: int = 128) -> None:
                    numpy_helper.from_array(np.array([-1], np.int64), "last_axis"),
                    numpy_helper.from_array(np.array(1.0, np.float32), "one_f"),
                    numpy_helper.from_array(np.array(1_000_003, np.int64), "pos_offset")]
-    _static_context(graph, inits, table, "attention_mask", _projection(table.shape[1], dim), "tok")
+    static_context(graph, inits, table, "attention_mask", projection(table.shape[1], dim), "tok")
     _l2_normalise(graph, inits, "tok", "unit")
-    _content_mask(graph, inits, "attention_mask", "content")
+    content_mask(graph, inits, "attention_mask", "content", _FIRST_PIECE_ID)
     _masked_mean(graph, inits, "unit", "content", "query_mean")
     graph += [helper.make_node("Shape", ["input_ids"], ["ids_shape"]),
               helper.make_node("ConstantOfShape", ["ids_shape"], ["ones"],
@@ -408,9 +290,9 @@ def _cross_encoder_model(path: Path, table: np.ndarray) -> None:
                    numpy_helper.from_array(np.array([1], np.int64), "seq_axis"),
                    numpy_helper.from_array(np.array([-1], np.int64), "last_axis"),
                    numpy_helper.from_array(np.array(1e-9, np.float32), "eps")]
-    _static_context(graph, inits, table, "attention_mask", None, "tok")
+    static_context(graph, inits, table, "attention_mask", None, "tok")
     _l2_normalise(graph, inits, "tok", "unit")
-    _content_mask(graph, inits, "attention_mask", "content")
+    content_mask(graph, inits, "attention_mask", "content", _FIRST_PIECE_ID)
     graph += [helper.make_node("Sub", ["one_i", "token_type_ids"], ["not_b"]),
               helper.make_node("Mul", ["content", "not_b"], ["mask_a"]),
               helper.make_node("Mul", ["content", "token_type_ids"], ["mask_b"]),
@@ -469,6 +351,6 @@ def write_text_standins(cache: Path, extra_words: Iterable[str] = ()) -> None:
     """Write the three text stand-ins into ``cache`` (after the checks of ``standins.build_standin_cache``)."""
     vocabulary = build_vocabulary(extra_words)
     tokenizer_json = _tokenizer_json(vocabulary)
-    table = token_table(vocabulary)
+    table = token_table(vocabulary, _FIRST_PIECE_ID)
     for model_name in models.ALL_MODELS:
         _write_snapshot(cache, model_name, tokenizer_json, table)
