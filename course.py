@@ -8,7 +8,8 @@ with), then acts:
 
 - ``start``: opens JupyterLab on the student notebooks in ``notebooks/``
   (``start --offline-preview``: with the course's offline stand-in models, to
-  look at every lesson without network; their numbers mean nothing);
+  look at every lesson without network; they are built from wordllama's static token
+  vectors: real signal, far weaker than the real models);
 - ``test``: runs the whole test suite (extra arguments go to pytest).
 
 Instructors: ``python3 course.py grade <lesson> <submissions>`` grades a class
@@ -110,7 +111,8 @@ def _no_browser_here() -> bool:
 
 def _build_preview_cache(python: Path) -> dict[str, str]:
     """Build the stand-in models into :data:`PREVIEW_CACHE`; return the settings that make the lessons use them."""
-    print("Offline preview: building the course's stand-in models (their numbers mean nothing) ...", flush=True)
+    print("Offline preview: building the course's stand-in models (built from wordllama's static token vectors: "
+          "real signal, far weaker than the real models) ...", flush=True)
     subprocess.run([str(python), "-c", "import sys; from course_utils.models.standins import build_standin_cache; "
                     "build_standin_cache(sys.argv[1])", str(PREVIEW_CACHE)], check=True)
     return {"FASTEMBED_CACHE_PATH": str(PREVIEW_CACHE), "HF_HUB_OFFLINE": "1"}

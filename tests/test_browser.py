@@ -7,7 +7,7 @@ stand-ins that command builds), opens lesson 1 from ``notebooks/`` in headless
 Chromium, and checks that the lesson is not marked modified and no news pop-up
 shows. It then runs every cell with the Run menu's "Run All Cells", and checks
 what the student would see: every cell before the first exercise ran without an
-error, the set-up cell warned that the preview's numbers mean nothing, a figure
+error, the set-up cell said what the preview's stand-in models are, a figure
 rendered, and nbgrader's Validate button is in the notebook's toolbar.
 Screenshots are saved to ``test-artifacts/``. The server, its kernel and the
 browser are stopped at the end, pass or fail, and nothing but 127.0.0.1 is
@@ -146,8 +146,8 @@ def test_student_runs_a_lesson_in_jupyterlab(tmp_path):
         f"pop-ups on opening the lesson: {seen['opened']['toasts']} {OPENED_SCREENSHOT}"
     assert len(cells) == total, f"JupyterLab shows {len(cells)} code cells, the notebook has {total} {see}"
     setup_output = " ".join(output["text"] for output in cells[0]["outputs"])
-    assert "offline test stand-ins" in setup_output and "meaningless" in setup_output, \
-        f"the set-up cell of the offline preview should warn that its numbers mean nothing {see}:\n{setup_output}"
+    assert "offline test stand-ins" in setup_output and "far weaker than the real models" in setup_output, \
+        f"the set-up cell of the offline preview should say what its stand-ins are {see}:\n{setup_output}"
     assert str(tmp_path / "jupyter" / "offline-preview-models") in setup_output, setup_output
     for number, cell in enumerate(cells[:first_exercise]):
         assert re.search(r"\[\d+\]", cell["prompt"]), \

@@ -110,7 +110,8 @@ def _report_models(report: Report, colab: bool) -> list[str]:
         elif (snapshot / MARKER_FILE).exists() and name == models.BM25_MODEL:
             state = "written offline by the course's tests (the real files: its vectors are the real ones)"
         elif (snapshot / MARKER_FILE).exists():
-            state = "offline STAND-IN (for tests only; its scores mean nothing)"
+            state = ("offline STAND-IN (for tests only; "
+                     + models.STANDIN_TEXT_MODELS_ARE.replace("real models", "real model") + ")")
             report.problem(f"{name} in {folder} is a test stand-in, not the real model: point "
                            "FASTEMBED_CACHE_PATH elsewhere (or unset it) to use the real one.")
         else:

@@ -6,7 +6,7 @@
    (locally; an explicit ``FASTEMBED_CACHE_PATH`` wins; see :mod:`course_utils.models.cache`);
 2. checks that the course's models can be loaded, and says in one line where
    they are (and warns when they are the offline stand-ins of a preview, whose
-   numbers mean nothing);
+   text models are built from wordllama's static token vectors: real signal, far weaker than the real models);
 3. when models are missing, raises the check's plain message, and makes every
    later load of a missing model in this kernel fail at once with the same
    message, instead of after fastembed's ~40 s of retries

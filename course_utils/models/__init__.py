@@ -56,6 +56,8 @@ COLBERT_QUERY_LENGTH = 32
 _DEFAULT_HUB = "https://huggingface.co"
 
 
+#: What the offline stand-ins of the three text models are (messages of the set-up cell, doctor, README).
+STANDIN_TEXT_MODELS_ARE = "built from wordllama's static token vectors: real signal, far weaker than the real models"
 #: File that marks a cached snapshot as one of the course's offline test stand-ins.
 STANDIN_MARKER = "COURSE_STANDIN.txt"
 
@@ -195,9 +197,12 @@ def check_models(model_names=ALL_MODELS, timeout: float = 1.5, *, verbose: bool 
             uncached = [name for name in model_names if cached_snapshot(name) is None]
             print(f"Models ready: {len(model_names) - len(uncached)} of {len(model_names)} in the cache ({cache_dir()})"
                   + (f", the others download from {hub_endpoint()} when first loaded." if uncached else "."))
-            if any(is_standin(name) for name in model_names):
-                print("Note: these are the course's offline test stand-ins, not the real models: every score "
-                      "they give is meaningless (see the README).")
+            standins = [name for name in model_names if is_standin(name)]
+            if standins:
+                print("Note: these are the course's offline test stand-ins, not the real models" + (
+                    f": the text models are {STANDIN_TEXT_MODELS_ARE}" if set(standins) & set(ALL_MODELS) else "")
+                      + ("; the page-image models' scores mean nothing" if set(standins) - set(ALL_MODELS) else "")
+                      + " (see the README).")
         return
     offline = hub_offline_by_setting()
     why = ("HF_HUB_OFFLINE is set, so nothing may be downloaded" if offline
@@ -219,7 +224,7 @@ def _how_to_get_models(offline: bool) -> str:
         "on a machine with internet, run `python -m course_utils prefetch --cache-dir DIR` in the course "
         "environment, copy DIR here and set FASTEMBED_CACHE_PATH=DIR;",
         *([] if colab else ["to look around without models, start the course with `python3 course.py start "
-                            "--offline-preview` (stand-in models whose numbers mean nothing);"]),
+                            "--offline-preview` (stand-in models " + STANDIN_TEXT_MODELS_ARE + ");"]),
         "for a full report, run these two lines in a notebook cell:\n"
         "         import sys\n"
         "         !{sys.executable} -m course_utils doctor",

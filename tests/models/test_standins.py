@@ -38,7 +38,8 @@ def test_cache_layout_is_the_hugging_face_one(tmp_path):
         for name in (model_file, "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json",
                      "config.json"):
             assert (snapshot / name).is_file(), name
-        assert (snapshot / model_file).stat().st_size < 500_000
+        # the embedding table (a row of 256 float16 per token of the vocabulary) and a projection
+        assert (snapshot / model_file).stat().st_size < 3_000_000
 
 
 def test_dense_standin_has_real_shapes_and_unit_vectors():

@@ -3,7 +3,9 @@
 The machines that test and grade the course cannot reach the model hub, so tiny ONNX models with the
 real shapes stand in for the real ones (``python3 course.py start --offline-preview`` uses them too):
 
-- :mod:`~course_utils.models.standins.text`: the dense, ColBERT and cross-encoder models (lessons 1-6);
+- :mod:`~course_utils.models.standins.text`: the dense, ColBERT and cross-encoder models (lessons 1-6), whose
+  token vectors come from wordllama's trained static vectors
+  (:mod:`~course_utils.models.standins.static_vectors`);
 - :mod:`~course_utils.models.standins.bm25`: lesson 5's BM25 (the real parameter files);
 - :mod:`~course_utils.models.standins.multimodal`: lesson 7's page-image models (ColModernVBERT, ColPali);
 - :mod:`~course_utils.models.standins.snapshot`: the Hugging Face cache layout all three write in.

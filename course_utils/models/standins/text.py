@@ -1,21 +1,31 @@
-"""Tiny offline stand-ins for the course's three models, for tests and grading.
+"""Small offline stand-ins for the course's three text models, for tests, grading and the offline preview.
 
 The machines that test and grade this course cannot reach the model hub. These
 stand-ins let fastembed run its *real* code paths (tokenizer, ONNX runtime,
-pooling, ColBERT markers and [MASK] padding, reranking) on models that are built
-in well under a second:
+pooling, ColBERT markers and [MASK] padding, reranking) on models built in a
+few seconds. Their token vectors come from a real trained model that ships in a
+PyPI wheel: wordllama's static token vectors (32,000 x 256, LLaMA-2 vocabulary).
+Each word-piece of the stand-in vocabulary gets the mean of wordllama's vectors of
+the pieces wordllama's tokenizer splits it into (:mod:`~course_utils.models.standins.static_vectors`); inside each
+graph a token's vector gets a quarter of each neighbour's added (so "bank" differs
+between "river bank" and "bank account"):
 
-- ``BAAI/bge-small-en-v1.5`` (dense): one 384-d vector per text, the mean of
-  hashed token vectors; fastembed takes the first row and normalises it.
-- ``colbert-ir/colbertv2.0`` (late interaction): one 128-d unit vector per token,
-  a hashed token vector plus a little of the text's mean (so "bank" differs
-  between "river bank" and "bank account") and of its position.
+- ``BAAI/bge-small-en-v1.5`` (dense): every row holds the masked mean of the
+  token vectors, mapped to 384-d by a fixed orthogonal matrix; fastembed takes
+  the first row and normalises it.
+- ``colbert-ir/colbertv2.0`` (late interaction): one 128-d unit vector per token
+  (a fixed orthogonal projection); a ``[MASK]`` row of a query is the mean of the
+  query's word-piece rows (plus a tiny position term), so it carries the query's
+  meaning as real ColBERT's do.
 - ``Xenova/ms-marco-MiniLM-L-6-v2`` (cross-encoder): one logit per
-  (query, passage) pair, from the overlap of the two halves' hashed tokens.
+  (query, passage) pair, a linear function of a MaxSim-style match between the
+  two halves' token vectors.
 
-Their numbers mean nothing beyond "shared words score higher": graded tests
-never depend on them. Token vectors are computed inside the graph by an integer
-hash of the token id, so each model is a few kilobytes of ONNX.
+Their scores carry real signal, far weaker than the real models' (static vectors,
+no attention): related words score above unrelated ones and the course corpus
+ranks well above chance. Graded tests still never depend on them. The embedding
+tables are initializers of the graphs (float16), so fastembed's code path is the
+one of a real model.
 
 The files are laid out as the Hugging Face cache that fastembed reads
 (``models--<org>--<repo>/snapshots/<rev>/`` plus ``refs/main``) for the
@@ -36,6 +46,7 @@ import numpy as np
 
 from course_utils import models
 from course_utils.models.standins.snapshot import MARKER_FILE, snapshot_folder
+from course_utils.models.standins.static_vectors import content_mask, projection, static_context, token_table
 
 __all__ = ["build_vocabulary", "write_text_standins"]
 
@@ -45,6 +56,10 @@ _OPSET = 18
 _IR_VERSION = 8  # readable by older onnxruntime releases too
 _SPECIAL = ["[PAD]"] + [f"[unused{i}]" for i in range(99)] + ["[UNK]", "[CLS]", "[SEP]", "[MASK]"]
 _MAX_LENGTH = 512
+_MASK_ID = _SPECIAL.index("[MASK]")  # 103, as in BERT
+_FIRST_PIECE_ID = len(_SPECIAL)  # ids below are special tokens; from here on word-pieces
+_MASK_POSITION_WEIGHT = 0.01  # hashed position vectors have length ~6.5 (128 values in [-1, 1])
+_CROSS_GAIN, _CROSS_BIAS = 12.0, 6.0  # cross-encoder logit = GAIN * match - BIAS, match in [-1, 1]
 
 # Words every stand-in vocabulary knows, besides those of the course's data files.
 _BASE_WORDS = """
@@ -62,6 +77,10 @@ river bank banks financial money account loan interest water flow fish boat appl
 pie tree orchard computer computers phone company laptop macbook makes python snake java coffee
 island jaguar car cat mercury planet element metal god spring bass crane cell rust shell cookie
 bug language programming code list function
+doctor physician hospital medicine drug disease illness vaccine virus heart blood banana tea dog ocean sea
+king queen city town music song football soccer teacher school weather rain forest buy sell tiny cook
+kitchen war army election vote physics science moon english movie film book novel gold wine grape
+automobile smartphone animal earth sun bread food house home large quick
 """.split()
 
 
@@ -69,16 +88,10 @@ def _words_from_course_data() -> list[str]:
     """Lower-cased words of the course's example texts, passages and queries."""
     from course_utils import data
 
-    words = re.findall(r"[a-z0-9]+", " ".join([data.EXAMPLE_QUERY, *data.EXAMPLE_DOCUMENTS,
-                                                *data.BANK_SENTENCES]).lower())
-    data_dir = Path(__file__).with_name("data")
-    for name in ("passages.jsonl", "queries.jsonl"):
-        path = data_dir / name
-        if path.exists():
-            for line in path.read_text(encoding="utf-8").splitlines():
-                if line.strip():
-                    words.extend(re.findall(r"[a-z0-9]+", json.loads(line)["text"].lower()))
-    return words
+    corpus = data.load_corpus()
+    texts = [data.EXAMPLE_QUERY, *data.EXAMPLE_DOCUMENTS, *data.BANK_SENTENCES, *corpus.passage_texts,
+             *corpus.queries.values()]
+    return re.findall(r"[a-z0-9]+", " ".join(texts).lower())
 
 
 def build_vocabulary(extra_words: Iterable[str] = ()) -> list[str]:
@@ -197,83 +210,109 @@ def _save_model(graph: list, inits: list, inputs: list[str], output: tuple[str, 
     path.write_bytes(model.SerializeToString())
 
 
-def _dense_model(path: Path, dim: int = 384) -> None:
+def _dense_model(path: Path, table: np.ndarray, dim: int = 384) -> None:
     """input_ids, attention_mask, token_type_ids -> last_hidden_state (b, s, dim).
 
-    Every row holds the masked mean of the hashed token vectors ("CLS pooling"
-    of fastembed then reads row 0). token_type_ids is declared, as in BERT
-    exports, and folded in with weight 0 so that no input is unused.
+    Every row holds the masked mean of the contextual token vectors, projected to ``dim`` by a fixed
+    orthogonal map (fastembed's CLS pooling reads row 0 and normalises it). token_type_ids is declared, as
+    in BERT exports, and folded in with weight 0 so that no input is unused.
     """
     from onnx import helper, numpy_helper
 
     graph: list = []
     inits: list = [numpy_helper.from_array(np.array(0, np.int64), "zero")]
     graph += [helper.make_node("Mul", ["token_type_ids", "zero"], ["tt0"]),
-              helper.make_node("Add", ["input_ids", "tt0"], ["ids"])]
-    _hashed_vectors(graph, inits, "ids", dim, seed=384, out="tok")
-    _masked_mean(graph, inits, "tok", "attention_mask", "pooled")
+              helper.make_node("Add", ["attention_mask", "tt0"], ["mask"])]
+    static_context(graph, inits, table, "mask", projection(table.shape[1], dim), "tok")
+    _masked_mean(graph, inits, "tok", "mask", "pooled")
     graph += [helper.make_node("Shape", ["tok"], ["tok_shape"]),
               helper.make_node("Expand", ["pooled", "tok_shape"], ["last_hidden_state"])]
     _save_model(graph, inits, ["input_ids", "attention_mask", "token_type_ids"],
                 ("last_hidden_state", ["batch", "sequence", dim]), path)
 
 
-def _colbert_model(path: Path, dim: int = 128) -> None:
+def _colbert_model(path: Path, table: np.ndarray, dim: int = 128) -> None:
     """input_ids, attention_mask -> (b, s, dim) unit-length token vectors.
 
-    vector = normalise(hash(token) + 1.5 * mean of hash2(tokens of the text)
-    + 0.15 * hash3(position)). The text mean makes vectors contextual; the
-    position term keeps the [MASK] padding rows of a query distinct.
+    A token's row: its contextual vector, projected to ``dim`` by a fixed orthogonal map, normalised. A
+    ``[MASK]`` row (fastembed pads queries with them, attention mask 0) carries the query's meaning, as
+    real ColBERT's do: the mean of the query's word-piece rows, plus a small vector hashed from its
+    position so that the padding rows differ; then normalised.
     """
     from onnx import helper, numpy_helper
 
     graph: list = []
-    inits: list = [numpy_helper.from_array(np.array(1.5, np.float32), "w_context"),
-                   numpy_helper.from_array(np.array(0.15, np.float32), "w_position"),
+    inits: list = [numpy_helper.from_array(np.array(_MASK_ID, np.int64), "mask_id"),
+                   numpy_helper.from_array(np.array(_MASK_POSITION_WEIGHT, np.float32), "w_position"),
                    numpy_helper.from_array(np.array(1, np.int64), "seq_axis"),
+                   numpy_helper.from_array(np.array([-1], np.int64), "last_axis"),
+                   numpy_helper.from_array(np.array(1.0, np.float32), "one_f"),
                    numpy_helper.from_array(np.array(1_000_003, np.int64), "pos_offset")]
-    _hashed_vectors(graph, inits, "input_ids", dim, seed=128, out="tok")
-    _hashed_vectors(graph, inits, "input_ids", dim, seed=129, out="ctx_tok")
-    _masked_mean(graph, inits, "ctx_tok", "attention_mask", "ctx")
+    static_context(graph, inits, table, "attention_mask", projection(table.shape[1], dim), "tok")
+    _l2_normalise(graph, inits, "tok", "unit")
+    content_mask(graph, inits, "attention_mask", "content", _FIRST_PIECE_ID)
+    _masked_mean(graph, inits, "unit", "content", "query_mean")
     graph += [helper.make_node("Shape", ["input_ids"], ["ids_shape"]),
               helper.make_node("ConstantOfShape", ["ids_shape"], ["ones"],
                                value=numpy_helper.from_array(np.array([1], np.int64))),
               helper.make_node("CumSum", ["ones", "seq_axis"], ["pos1"]),
               helper.make_node("Add", ["pos1", "pos_offset"], ["pos"])]
     _hashed_vectors(graph, inits, "pos", dim, seed=130, out="posv")
-    graph += [helper.make_node("Mul", ["ctx", "w_context"], ["ctx_w"]),
-              helper.make_node("Mul", ["posv", "w_position"], ["pos_w"]),
-              helper.make_node("Add", ["tok", "ctx_w"], ["s1"]),
-              helper.make_node("Add", ["s1", "pos_w"], ["s2"])]
-    _l2_normalise(graph, inits, "s2", "token_vectors")
+    graph += [helper.make_node("Mul", ["posv", "w_position"], ["pos_w"]),
+              helper.make_node("Add", ["query_mean", "pos_w"], ["mask_rows"]),
+              helper.make_node("Equal", ["input_ids", "mask_id"], ["is_mask_b"]),
+              helper.make_node("Cast", ["is_mask_b"], ["is_mask2"], to=1),
+              helper.make_node("Unsqueeze", ["is_mask2", "last_axis"], ["is_mask"]),
+              helper.make_node("Sub", ["one_f", "is_mask"], ["not_mask"]),
+              helper.make_node("Mul", ["unit", "not_mask"], ["token_part"]),
+              helper.make_node("Mul", ["mask_rows", "is_mask"], ["mask_part"]),
+              helper.make_node("Add", ["token_part", "mask_part"], ["rows"])]
+    _l2_normalise(graph, inits, "rows", "token_vectors")
     _save_model(graph, inits, ["input_ids", "attention_mask"],
                 ("token_vectors", ["batch", "sequence", dim]), path)
 
 
-def _cross_encoder_model(path: Path, dim: int = 64) -> None:
+def _cross_encoder_model(path: Path, table: np.ndarray) -> None:
     """input_ids, attention_mask, token_type_ids -> logits (b, 1).
 
-    logit = 20 * cos(mean of the query half, mean of the passage half) - 8,
-    over hashed token vectors: word overlap raises the logit.
+    A MaxSim-style match of the two halves' contextual token vectors (unit length, 256-d): for each
+    word-piece of the query (segment 0), its best cosine with a word-piece of the passage (segment 1);
+    logit = GAIN * (mean of those) - BIAS, a monotone function of the match.
     """
     from onnx import helper, numpy_helper
 
     graph: list = []
     inits: list = [numpy_helper.from_array(np.array(1, np.int64), "one_i"),
-                   numpy_helper.from_array(np.array(20.0, np.float32), "gain"),
-                   numpy_helper.from_array(np.array(8.0, np.float32), "bias"),
-                   numpy_helper.from_array(np.array([-1], np.int64), "last_axis")]
-    _hashed_vectors(graph, inits, "input_ids", dim, seed=64, out="tok")
+                   numpy_helper.from_array(np.array(1.0, np.float32), "one_f"),
+                   numpy_helper.from_array(np.array(4.0, np.float32), "exclude"),
+                   numpy_helper.from_array(np.array(_CROSS_GAIN, np.float32), "gain"),
+                   numpy_helper.from_array(np.array(_CROSS_BIAS, np.float32), "bias"),
+                   numpy_helper.from_array(np.array([1], np.int64), "seq_axis"),
+                   numpy_helper.from_array(np.array([-1], np.int64), "last_axis"),
+                   numpy_helper.from_array(np.array(1e-9, np.float32), "eps")]
+    static_context(graph, inits, table, "attention_mask", None, "tok")
+    _l2_normalise(graph, inits, "tok", "unit")
+    content_mask(graph, inits, "attention_mask", "content", _FIRST_PIECE_ID)
     graph += [helper.make_node("Sub", ["one_i", "token_type_ids"], ["not_b"]),
-              helper.make_node("Mul", ["attention_mask", "not_b"], ["mask_a"]),
-              helper.make_node("Mul", ["attention_mask", "token_type_ids"], ["mask_b"])]
-    _masked_mean(graph, inits, "tok", "mask_a", "mean_a")
-    _masked_mean(graph, inits, "tok", "mask_b", "mean_b")
-    _l2_normalise(graph, inits, "mean_a", "unit_a")
-    _l2_normalise(graph, inits, "mean_b", "unit_b")
-    graph += [helper.make_node("Mul", ["unit_a", "unit_b"], ["ab"]),
-              helper.make_node("ReduceSum", ["ab", "last_axis"], ["cos3"], keepdims=0),
-              helper.make_node("Mul", ["cos3", "gain"], ["scaled"]),
+              helper.make_node("Mul", ["content", "not_b"], ["mask_a"]),
+              helper.make_node("Mul", ["content", "token_type_ids"], ["mask_b"]),
+              helper.make_node("Cast", ["mask_a"], ["mask_a_f"], to=1),
+              helper.make_node("Cast", ["mask_b"], ["mask_b_f"], to=1),
+              # similarity of every token to every token: (b, s, s)
+              helper.make_node("Transpose", ["unit"], ["unit_t"], perm=[0, 2, 1]),
+              helper.make_node("MatMul", ["unit", "unit_t"], ["sim"]),
+              # columns that are not passage word-pieces drop out of the max
+              helper.make_node("Unsqueeze", ["mask_b_f", "seq_axis"], ["col_mask"]),
+              helper.make_node("Sub", ["col_mask", "one_f"], ["col_off"]),
+              helper.make_node("Mul", ["col_off", "exclude"], ["col_penalty"]),
+              helper.make_node("Add", ["sim", "col_penalty"], ["sim_b"]),
+              helper.make_node("ReduceMax", ["sim_b", "last_axis"], ["best"], keepdims=0),
+              helper.make_node("Mul", ["best", "mask_a_f"], ["best_a"]),
+              helper.make_node("ReduceSum", ["best_a", "last_axis"], ["total"], keepdims=1),
+              helper.make_node("ReduceSum", ["mask_a_f", "last_axis"], ["count0"], keepdims=1),
+              helper.make_node("Add", ["count0", "eps"], ["count"]),
+              helper.make_node("Div", ["total", "count"], ["match"]),
+              helper.make_node("Mul", ["match", "gain"], ["scaled"]),
               helper.make_node("Sub", ["scaled", "bias"], ["logits"])]
     _save_model(graph, inits, ["input_ids", "attention_mask", "token_type_ids"],
                 ("logits", ["batch", 1]), path)
@@ -286,11 +325,11 @@ _BUILDERS = {
 }
 
 
-def _write_snapshot(cache_dir: Path, model_name: str, tokenizer_json: str) -> Path:
+def _write_snapshot(cache_dir: Path, model_name: str, tokenizer_json: str, table: np.ndarray) -> Path:
     """Write one model's snapshot into the Hugging Face cache layout; return its folder."""
     repo, model_file = models.hub_files(model_name)
     snapshot = snapshot_folder(cache_dir, repo)
-    _BUILDERS[model_name](snapshot / model_file)
+    _BUILDERS[model_name](snapshot / model_file, table)
     (snapshot / "tokenizer.json").write_text(tokenizer_json, encoding="utf-8")
     (snapshot / "tokenizer_config.json").write_text(json.dumps({
         "model_max_length": _MAX_LENGTH, "do_lower_case": True, "pad_token": "[PAD]",
@@ -303,12 +342,15 @@ def _write_snapshot(cache_dir: Path, model_name: str, tokenizer_json: str) -> Pa
         "model_type": "bert", "pad_token_id": 0, "course_standin": True}, indent=1))
     (snapshot / MARKER_FILE).write_text(
         f"Offline stand-in for {model_name}, built by course_utils.models.standins for tests and grading.\n"
-        "Its outputs have the real shapes but mean nothing. Never copy it into a real model cache.\n")
+        "Its vectors come from wordllama's trained static token vectors: real signal, far weaker than the real "
+        "model's. Never copy it into a real model cache.\n")
     return snapshot
 
 
 def write_text_standins(cache: Path, extra_words: Iterable[str] = ()) -> None:
     """Write the three text stand-ins into ``cache`` (after the checks of ``standins.build_standin_cache``)."""
-    tokenizer_json = _tokenizer_json(build_vocabulary(extra_words))
+    vocabulary = build_vocabulary(extra_words)
+    tokenizer_json = _tokenizer_json(vocabulary)
+    table = token_table(vocabulary, _FIRST_PIECE_ID)
     for model_name in models.ALL_MODELS:
-        _write_snapshot(cache, model_name, tokenizer_json)
+        _write_snapshot(cache, model_name, tokenizer_json, table)
