@@ -39,3 +39,21 @@ def test_the_command_reports_on_a_small_corpus(capsys):
                   "Qdrant Edge, binary + rescoring x4", "Qdrant Edge, asymmetric + rescoring x4"):
         assert words in printed
     assert "DISAGREEMENT" not in printed
+
+
+def test_composed_passages_are_course_sentences_drawn_at_random_and_repeatably():
+    from benchmarks.standin_corpus import composed_passages, course_sentences
+
+    sentences = set(course_sentences())
+    passages = composed_passages(50, seed=1)
+    assert len(passages) == 50 and passages == composed_passages(50, seed=1) and passages != composed_passages(50)
+    assert all(any(s in passage for s in sentences) for passage in passages)
+
+
+def test_the_command_reports_on_a_small_standin_corpus(capsys):
+    """The stand-in corpus: the course's real queries over passages of its sentences; Edge beside ours."""
+    assert bench.main(["--corpus", "standin", "--documents", "80", "--queries", "3", "--repeat", "1"]) == 0
+    printed = capsys.readouterr().out
+    for words in ("standin corpus", "3 course queries", "asymmetric, course queries", "never below Edge's"):
+        assert words in printed, printed
+    assert "DISAGREEMENT" not in printed
