@@ -4,6 +4,10 @@ A first stage passes its top ``k`` candidates to a reranker (here ColBERT's MaxS
 which can only reorder them. Its *candidate recall at k* is the fraction of a query's
 relevant passages (grade >= 1) among those ``k``, averaged over the queries; the
 question is how large ``k`` must be before (say) 90% or 100% of them get through.
+
+A lexical first stage (BM25) matches only the passages that share a term with the query:
+:func:`matched_top_k` hands on at most those, never passages of score 0 in index order (which
+would give fusion arbitrary passages to credit, and Qdrant never returns them).
 """
 
 from __future__ import annotations
@@ -15,7 +19,34 @@ import numpy as np
 
 from course_utils.scoring.metrics import evaluate
 
-__all__ = ["candidate_recall_curve", "smallest_k", "fde_bytes"]
+__all__ = ["candidate_recall_curve", "fde_bytes", "matched_top_k", "smallest_k"]
+
+
+def matched_top_k(scores, k: int) -> np.ndarray:
+    """The passages a lexical first stage hands on: the ``k`` highest *positive* scores, best first.
+
+    Args:
+        scores: ``(n,)`` scores of every passage, 0 for a passage that shares no term with the query.
+        k: how many at most, >= 1.
+
+    Returns:
+        int64 ``(m,)`` passage indices, ``m = min(k, number of positive scores)``, by decreasing score
+        (ties: the lower index first). Passages of score 0 are never included.
+
+    Raises:
+        ValueError: ``scores`` is not 1-D, holds NaN, or ``k`` is not a whole number >= 1.
+
+    >>> matched_top_k([0.0, 2.5, 0.0, 1.0], 3).tolist()
+    [1, 3]
+    """
+    values = np.asarray(scores, dtype=float)
+    if values.ndim != 1 or np.isnan(values).any():
+        raise ValueError(f"scores must be a 1-D array of numbers without NaN, got shape {values.shape}")
+    if isinstance(k, bool) or not isinstance(k, numbers.Integral) or k < 1:
+        raise ValueError(f"k must be a whole number >= 1, got {k!r}")
+    matched = np.flatnonzero(values > 0)
+    order = matched[np.lexsort((matched, -values[matched]))]
+    return order[:k].astype(np.int64)
 
 
 def _check_ks(ks: object) -> list[int]:

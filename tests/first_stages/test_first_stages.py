@@ -162,3 +162,31 @@ def test_hybrid_helpers_reject_bad_input():
         pipeline_request(*QUERY, first_limit=0, fused_limit=3, limit=2, rrf_k=2)
     with pytest.raises(ValueError, match="bm25_scores and dense_scores"):
         pipeline_by_hand([1.0, 2.0], [1.0], lambda p: [0.0] * len(p), **LIMITS)
+
+
+def test_a_lexical_first_stage_never_hands_on_passages_it_does_not_match():
+    """Issue 22: lesson 5's BM25 ranking was padded to 200 with passages of score 0 in index order, and
+    fusion credited them. A lexical ranking ends where the matches end."""
+    from course_utils.first_stages.candidates import matched_top_k
+
+    scores = np.array([0.0, 3.0, 0.0, 1.5, 3.0, 0.0])
+    assert matched_top_k(scores, 200).tolist() == [1, 4, 3]  # ties: lower index first; no zeros
+    assert matched_top_k(scores, 2).tolist() == [1, 4]
+    assert matched_top_k(np.zeros(4), 10).tolist() == []
+    for bad in (0, -1, 2.5, True):
+        with pytest.raises(ValueError, match="k must be"):
+            matched_top_k(scores, bad)
+    with pytest.raises(ValueError, match="1-D"):
+        matched_top_k(np.array([[1.0]]), 1)
+
+
+def test_fusing_a_matched_bm25_list_credits_no_unmatched_passage():
+    from course_utils.first_stages.candidates import matched_top_k
+    from course_utils.first_stages.fusion import rrf
+
+    bm25 = np.array([0.0, 2.0, 0.0, 1.0, 0.0, 0.0])
+    dense = np.array([0.9, 0.1, 0.8, 0.2, 0.3, 0.7])
+    lists = [matched_top_k(bm25, 100).tolist(), np.argsort(-dense, kind="stable")[:3].tolist()]
+    fused = dict(rrf(lists, k=60))
+    assert set(fused) == {1, 3} | {0, 2, 5}  # passage 4 matches neither list's top: never credited
+    assert fused[1] == pytest.approx(1 / 61) and fused[0] == pytest.approx(1 / 61)
