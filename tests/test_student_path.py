@@ -504,3 +504,46 @@ def test_the_instructor_option_keeps_nbgraders_tools_and_the_course_settings(tmp
     nbgrader_code = "".join(p.read_text(errors="replace") for p in
                             (Path(sys.prefix) / "share/jupyter/labextensions/@jupyter/nbgrader/static").glob("*.js"))
     assert student and all(plugin in nbgrader_code for plugin in student)  # they name nbgrader's real plugins
+
+
+def test_doctor_in_a_python_without_the_course_packages_says_so_instead_of_crashing(monkeypatch):
+    """A student runs ``python3 -m course_utils doctor`` in the course folder with the system Python: no
+    google, no huggingface_hub, no fastembed. The report must reach its "not the course's environment" fix."""
+    from course_utils.models import environment
+
+    real_find_spec = importlib.util.find_spec
+
+    def find_spec(name, *args):
+        if name == "huggingface_hub" or name.startswith("google"):
+            if name == "google.colab":
+                raise ModuleNotFoundError("No module named 'google'", name="google")  # what find_spec does
+            return None
+        return real_find_spec(name, *args)
+
+    monkeypatch.setattr(importlib.util, "find_spec", find_spec)
+    monkeypatch.setattr(environment, "package_version", lambda name: None if name != "numpy" else "2.0")
+    assert environment.on_colab() is False
+    report = doctor.build_report(timeout=0.1)
+    problems = "\n".join(report.problems)
+    assert "is not the course's environment" in problems and "python3 course.py start" in problems
+
+
+def test_the_setup_cell_decides_colab_without_the_google_package():
+    from course_utils.lesson.colab import setup_cell_source
+
+    source = setup_cell_source("https://github.com/a/b", "0.2.0")
+    names = {"importlib": __import__("importlib"), "__builtins__": __builtins__}
+    decide = source.split("import importlib.metadata", 1)[1].split("\nif ON_COLAB", 1)[0]
+    real_find_spec = importlib.util.find_spec
+
+    def find_spec(name, *args):
+        if name == "google.colab":
+            raise ModuleNotFoundError("No module named 'google'", name="google")
+        return real_find_spec(name, *args)
+
+    importlib.util.find_spec = find_spec
+    try:
+        exec("import importlib.metadata" + decide, names)
+    finally:
+        importlib.util.find_spec = real_find_spec
+    assert names["ON_COLAB"] is False

@@ -55,7 +55,10 @@ SETUP_TEMPLATE = '''\
 COURSE_REPOSITORY = "{repository}"
 COURSE_VERSION = "{version}"
 import importlib.metadata, importlib.util, subprocess, sys
-ON_COLAB = importlib.util.find_spec("{colab_module}") is not None
+try:
+    ON_COLAB = importlib.util.find_spec("{colab_module}") is not None
+except ModuleNotFoundError:  # not even its parent package: not Colab
+    ON_COLAB = False
 if ON_COLAB and (importlib.util.find_spec("{package}") is None
                  or importlib.metadata.version("{distribution}") != COURSE_VERSION):
     print(f"Installing version {{COURSE_VERSION}} of the course package (a minute or so) ...")

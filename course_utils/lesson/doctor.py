@@ -9,6 +9,7 @@ they are the README's start command and the course environment in ``.venv``.
 
 from __future__ import annotations
 
+import importlib.util
 import platform
 import sys
 import time
@@ -48,7 +49,10 @@ def build_report(timeout: float = 1.5) -> Report:
     report = Report()
     colab = environment.on_colab()
     _report_python(report, colab)
-    _report_packages(report, colab)
+    if _report_packages(report, colab) and importlib.util.find_spec("huggingface_hub") is None:
+        # not the course's environment (said above, with the fix): models and hub cannot be looked up here
+        report.add("Models", "not looked up: this Python lacks the course's packages (see the fix below)")
+        return report
     uncached = _report_models(report, colab)
     _report_hub(report, colab, uncached, timeout)
     return report
@@ -69,8 +73,8 @@ def _report_python(report: Report, colab: bool) -> None:
                if colab else "no (local Jupyter or terminal)")
 
 
-def _report_packages(report: Report, colab: bool) -> None:
-    """The installed versions of the course's packages; a problem if a lesson's package is missing."""
+def _report_packages(report: Report, colab: bool) -> list[str]:
+    """The installed versions of the course's packages; a problem if a lesson's package is missing (returned)."""
     for name in environment.REPORTED_PACKAGES:
         found = environment.package_version(name)
         if found is None and name in LOCAL_PACKAGES:
@@ -90,6 +94,7 @@ def _report_packages(report: Report, colab: bool) -> None:
                    "Start the course with the README's start command (python3 course.py start), which installs "
                    "everything into .venv, and run this report with the Python in .venv")
         report.problem(f"Not installed: {names}. To fix it, {fix}.")
+    return missing
 
 
 def _report_models(report: Report, colab: bool) -> list[str]:

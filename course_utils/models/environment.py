@@ -35,7 +35,10 @@ def on_colab() -> bool:
     :data:`COLAB_MODULE` by :mod:`course_utils.lesson.colab`, because it runs before
     this package is installed.
     """
-    return importlib.util.find_spec(COLAB_MODULE) is not None
+    try:
+        return importlib.util.find_spec(COLAB_MODULE) is not None
+    except ModuleNotFoundError:  # not even its parent package (google) is installed
+        return False
 
 
 def package_version(name: str) -> str | None:

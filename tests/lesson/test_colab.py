@@ -336,7 +336,8 @@ def test_a_failed_install_on_colab_shows_what_pip_said(on_colab, recorder, cours
 
 def test_the_cell_and_the_package_detect_colab_the_same_way(monkeypatch):
     source = colab.setup_cell_source(REPOSITORY)
-    assert f'ON_COLAB = importlib.util.find_spec("{environment.COLAB_MODULE}") is not None' in source
+    assert f'    ON_COLAB = importlib.util.find_spec("{environment.COLAB_MODULE}") is not None' in source
+    assert "except ModuleNotFoundError:" in source  # as environment.on_colab: no google package, no Colab
     monkeypatch.setitem(sys.modules, colab.PACKAGE, course_utils)
     monkeypatch.setattr(course_utils.models, "check_models", lambda *a, **k: None)
     for colab_module, expected in ((fake_colab_module(), True), (None, False)):
