@@ -81,8 +81,8 @@ class RunRecord:
     [values, or ``Raised`` errors]}, ``stopped`` [(cell index, why)], ``not_run`` (indices of
     ordinary cells skipped once the budget was spent), ``budget_spent_at`` (index of the cell
     running when it ran out), ``stray`` (cells whose messages held check records that were not
-    the running test cell's own), ``cut`` (cells whose output was cut), ``limit_hits`` {cell
-    index: the sandbox limit its kernel reached}, ``kernel_starts``, ``seconds``.
+    the running test cell's own), ``cut`` (cells whose output was cut), ``kernel_starts``,
+    ``seconds``. A cell whose kernel reached a sandbox limit says so in its ``stopped`` reason.
     """
 
     test_checks: dict[str, list[str]]
@@ -94,7 +94,6 @@ class RunRecord:
     budget_spent_at: int | None = None
     stray: list[int] = field(default_factory=list)
     cut: list[int] = field(default_factory=list)
-    limit_hits: dict[int, str] = field(default_factory=dict)
     kernel_starts: int = 0
     seconds: float = 0.0
 
@@ -237,7 +236,6 @@ class GradingExecute(Execute):
                 if outcome == "died":
                     hit = self._cell_limit_hit()
                     if hit:
-                        run.limit_hits[index] = hit
                         why = f"stopped the Python kernel by reaching {hit}"
                 run.stopped.append((index, why))
                 cell.outputs.append(_stopped_output(why))
