@@ -12,7 +12,7 @@ import json
 from dataclasses import dataclass
 from importlib import resources
 
-__all__ = ["BANK_SENTENCES", "EXAMPLE_DOCUMENTS", "EXAMPLE_QUERY", "Corpus", "load_corpus", "random_token_vectors"]
+__all__ = ["BANK_SENTENCES", "QUERY_SUBSETS", "EXAMPLE_DOCUMENTS", "EXAMPLE_QUERY", "Corpus", "load_corpus", "random_token_vectors"]
 
 #: The running example: one query and two documents, used from lesson 1 on.
 EXAMPLE_QUERY = "What is Qdrant?"
@@ -28,6 +28,10 @@ BANK_SENTENCES = (
 )
 
 
+#: The kinds of query in the corpus (field ``subset`` of queries.jsonl).
+QUERY_SUBSETS = ("lexical", "mismatch")
+
+
 @dataclass(frozen=True)
 class Corpus:
     """The course corpus.
@@ -37,12 +41,22 @@ class Corpus:
         topics: ``{passage id: topic}``.
         queries: ``{query id: text}`` in file order.
         qrels: ``{query id: {passage id: grade}}``, grades 0 (judged not relevant), 1, 2.
+        query_subsets: ``{query id: subset}``, one of :data:`QUERY_SUBSETS`: ``"lexical"`` (the
+            query shares content words with its relevant passages) or ``"mismatch"`` (it shares
+            none: only a model that matches meaning can find them).
     """
 
     passages: dict[str, str]
     topics: dict[str, str]
     queries: dict[str, str]
     qrels: dict[str, dict[str, int]]
+    query_subsets: dict[str, str]
+
+    def queries_in(self, subset: str) -> list[str]:
+        """Ids of the queries of one subset (``"lexical"`` or ``"mismatch"``), in file order."""
+        if subset not in QUERY_SUBSETS:
+            raise ValueError(f"subset must be one of {QUERY_SUBSETS}, got {subset!r}")
+        return [query_id for query_id in self.queries if self.query_subsets[query_id] == subset]
 
     @property
     def passage_ids(self) -> list[str]:
@@ -65,6 +79,14 @@ def _read_jsonl(name: str) -> list[dict]:
     return rows
 
 
+def _subset(query: dict) -> str:
+    subset = query.get("subset")
+    if subset not in QUERY_SUBSETS:
+        raise ValueError(f"course_utils/data/queries.jsonl: query {query.get('id')!r} has subset {subset!r}; "
+                         f"it must be one of {QUERY_SUBSETS}")
+    return subset
+
+
 def load_corpus() -> Corpus:
     """Read the course corpus from the package data.
 
@@ -82,6 +104,7 @@ def load_corpus() -> Corpus:
         topics={p["id"]: p["topic"] for p in passages},
         queries={q["id"]: q["text"] for q in queries},
         qrels=qrels,
+        query_subsets={q["id"]: _subset(q) for q in queries},
     )
 
 
