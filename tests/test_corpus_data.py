@@ -35,7 +35,7 @@ QRELS = list(csv.DictReader(data_text("qrels.tsv").splitlines(), delimiter="\t")
 
 def test_rows_have_exactly_the_documented_fields():
     assert all(set(row) == {"id", "topic", "text"} for row in PASSAGES)
-    assert all(set(row) == {"id", "text"} for row in QUERIES)
+    assert all(set(row) == {"id", "text", "subset"} for row in QUERIES)
     assert data_text("qrels.tsv").splitlines()[0] == "query_id\tpassage_id\trelevance"
     assert all(set(row) == {"query_id", "passage_id", "relevance"} and None not in row.values() for row in QRELS)
 
