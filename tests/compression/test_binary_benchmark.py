@@ -54,12 +54,13 @@ def test_composed_passages_are_course_sentences_drawn_at_random_and_repeatably()
 
 
 def test_the_command_reports_on_a_small_standin_corpus(capsys):
-    """The stand-in corpus: the course's real queries over passages of its sentences; Edge beside ours."""
+    """The stand-in corpus: the course's real queries over passages of its sentences; Edge beside ours, with no
+    target judged (near-duplicates crowd its exact top 10: the prose corpus judges the targets)."""
     assert bench.main(["--corpus", "standin", "--documents", "80", "--queries", "3", "--repeat", "1"]) == 0
     printed = capsys.readouterr().out
-    for words in ("standin corpus", "3 course queries", "asymmetric, course queries", "never below Edge's"):
+    for words in ("standin corpus", "3 course queries", "asymmetric, course queries", "Qdrant Edge"):
         assert words in printed, printed
-    assert "DISAGREEMENT" not in printed
+    assert "DISAGREEMENT" not in printed and "NOT met" not in printed and "never below" not in printed
 
 
 @pytest.fixture
