@@ -49,7 +49,7 @@ def plot_tradeoff(ax, results: Mapping[str, Mapping[str, float]], *, metric: str
             raise ValueError(f"results[{name!r}] lacks {sorted(missing)}")
     from matplotlib.lines import Line2D
 
-    xs = [row["bytes"] for row in results.values()] + [row.get("stored_bytes", row["bytes"]) for row in results.values()]
+    xs = [size for row in results.values() for size in (row["bytes"], row.get("stored_bytes", row["bytes"]))]
     ys = [row[metric] for row in results.values()]
     spread = max(ys) - min(ys) or 0.1
     clusters: list[tuple[float, float, list[str]]] = []  # dots too close to label apart share one label
