@@ -37,7 +37,7 @@ class ExerciseStats:
 
 @dataclass
 class CheckStats:
-    """One check: ``label`` (``Exercise 1 (ex1-test), visible check 2``), its code, how many submissions
+    """One check: ``label`` (``ex1-test, visible check 2``, numbered as the feedback numbers them), its code, how many submissions
     recorded a result for it (``seen``) and failed it, and the most common wrong answers [(answer, count)]."""
 
     check_id: str
@@ -88,7 +88,7 @@ def _checks(cells: dict[str, TestCell], records: list[dict]) -> list[CheckStats]
             results = [record["checks"][check.check_id] for record in records
                        if check.check_id in record.get("checks", {})]
             wrong = Counter(r["answer"] for r in results if not r["passed"] and r["answer"] != NOT_ATTEMPTED)
-            found.append(CheckStats(check.check_id, f"{cell.name}, {kind} check {numbers[check.hidden]}",
+            found.append(CheckStats(check.check_id, f"{test_id}, {kind} check {numbers[check.hidden]}",
                                     _check_code(check), check.hidden, len(results),
                                     sum(not r["passed"] for r in results),
                                     wrong.most_common(TOP_ANSWERS)))

@@ -30,6 +30,7 @@ table {border-collapse: collapse; margin: .5rem 0 1.5rem} td, th {border: 1px so
  vertical-align: top} th {background: #f0f1f6; text-align: left} td.n {text-align: right; white-space: nowrap}
 code, pre {font-family: ui-monospace, monospace; font-size: .85rem; overflow-wrap: anywhere; white-space: pre-wrap}
 img {max-width: 100%} .note {color: #555} .bar {display: inline-block; height: .7rem; background: #c62828}
+table.checks {table-layout: fixed; width: 100%} ul {margin: 0; padding-left: 1.1rem}
 """
 
 
@@ -70,7 +71,8 @@ def _exercise_table(stats: item_analysis.LessonStats) -> str:
 
 def _check_table(stats: item_analysis.LessonStats) -> str:
     rows = []
-    for check in stats.checks:
+    passed = sum(not check.failed for check in stats.checks)
+    for check in (check for check in stats.checks if check.failed):
         wrong = "".join(f"<li><code>{_text(answer)}</code> &times; {count}</li>" for answer, count in check.wrong)
         rows.append(f"<tr><td>{_text(check.label)}</td><td><code>{_text(check.code)}</code></td>"
                     f"<td class=n>{_percent(check.share_failed)}<br>{check.failed} of {check.seen}"
@@ -78,8 +80,10 @@ def _check_table(stats: item_analysis.LessonStats) -> str:
                     f"<td>{'<ul>' + wrong + '</ul>' if wrong else ''}</td></tr>")
     return ("<h2>Per check, most failed first (item analysis)</h2><p class=note>Visible and hidden checks alike; "
             "wrong answers are what the students' code returned (cut to 80 characters; unsolved exercises not "
-            "counted), shown as text.</p><table><tr><th>Check</th><th>Code</th><th>Failed</th>"
-            "<th>Most common wrong answers</th></tr>" + "".join(rows) + "</table>")
+            f"counted), shown as text. {passed} of {len(stats.checks)} checks were passed by every submission and are "
+            "not listed.</p><table class=checks><colgroup><col style=\"width:12%\"><col style=\"width:52%\">"
+            "<col style=\"width:9%\"><col style=\"width:27%\"></colgroup><tr><th>Check</th><th>Code</th>"
+            "<th>Failed</th><th>Most common wrong answers</th></tr>" + "".join(rows) + "</table>")
 
 
 def _findings(results: class_results.LessonResults, record) -> str:

@@ -15,10 +15,10 @@ __all__ = ["DPI", "MAX_CHECKS", "png"]
 DPI = 100
 #: Checks shown in the figure (the report's table lists them all).
 MAX_CHECKS = 10
-_FULL, _PARTIAL, _ZERO = "#2e7d32", "#f9a825", "#c62828"
+_FULL, _PARTIAL, _ZERO, _UNSOLVED = "#2e7d32", "#f9a825", "#c62828", "#9e9e9e"
 
 
-def _short(text: str, width: int = 38) -> str:
+def _short(text: str, width: int = 44) -> str:
     return text if len(text) <= width else text[: width - 1] + "\u2026"
 
 
@@ -41,14 +41,18 @@ def _exercises(axis, stats: LessonStats) -> None:
     names = [_short(e.name) for e in stats.exercises][::-1]
     full = [e.full * 100 for e in stats.exercises][::-1]
     partial = [e.partial * 100 for e in stats.exercises][::-1]
-    zero = [e.zero * 100 for e in stats.exercises][::-1]
+    unsolved = [e.unsolved * 100 for e in stats.exercises][::-1]
+    wrong = [(e.zero - e.unsolved) * 100 for e in stats.exercises][::-1]
     axis.barh(names, full, color=_FULL, label="full points")
     axis.barh(names, partial, left=full, color=_PARTIAL, label="partial")
-    axis.barh(names, zero, left=[f + p for f, p in zip(full, partial)], color=_ZERO, label="zero")
+    left = [f + p for f, p in zip(full, partial)]
+    axis.barh(names, wrong, left=left, color=_ZERO, label="zero")
+    axis.barh(names, unsolved, left=[a + w for a, w in zip(left, wrong)], color=_UNSOLVED,
+              label="zero: left unsolved")
     axis.set_xlim(0, 100)
     axis.set_xlabel("share of the graded students (%)")
     axis.set_title("Per exercise", loc="left")
-    axis.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=3, frameon=False)
+    axis.legend(loc="upper center", bbox_to_anchor=(0.5, -0.3), ncol=4, frameon=False, fontsize=9)
 
 
 def _checks(axis, stats: LessonStats) -> None:
@@ -57,7 +61,7 @@ def _checks(axis, stats: LessonStats) -> None:
         axis.text(0.5, 0.5, "no check was failed", ha="center", va="center", transform=axis.transAxes)
         axis.set_axis_off()
         return
-    labels = [f"{c.check_id} ({'hidden' if c.hidden else 'visible'})" for c in shown]
+    labels = [c.label for c in shown]
     axis.barh(labels, [c.share_failed * 100 for c in shown], color=_ZERO)
     for y, check in enumerate(shown):
         axis.text(check.share_failed * 100 + 1, y, f"{check.failed}/{check.seen}", va="center", fontsize=9)
@@ -75,7 +79,7 @@ def png(stats: LessonStats) -> bytes:
 
     rows = max(len(stats.exercises), 1), max(min(sum(c.failed > 0 for c in stats.checks), MAX_CHECKS), 2)
     figure, axes = plt.subplots(3, 1, figsize=(9, 3.2 + 0.35 * (rows[0] + rows[1]) + 2.4),
-                                gridspec_kw={"height_ratios": [3, 0.8 + 0.35 * rows[0], 0.8 + 0.35 * rows[1]]})
+                                gridspec_kw={"height_ratios": [3, 1.2 + 0.35 * rows[0], 0.8 + 0.35 * rows[1]]})
     try:
         _histogram(axes[0], stats)
         _exercises(axes[1], stats)
