@@ -38,7 +38,7 @@ def _histogram(axis, stats: LessonStats) -> None:
 
 
 def _exercises(axis, stats: LessonStats) -> None:
-    names = [_short(e.name) for e in stats.exercises][::-1]
+    names = [_short(e.name.rsplit(" (", 1)[0] if e.name.endswith(")") else e.name) for e in stats.exercises][::-1]
     full = [e.full * 100 for e in stats.exercises][::-1]
     partial = [e.partial * 100 for e in stats.exercises][::-1]
     unsolved = [e.unsolved * 100 for e in stats.exercises][::-1]

@@ -111,3 +111,42 @@ def _write_csv(path: Path, rows: list[list[str]]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "w", newline="") as file:
         csv.writer(file).writerows(rows)
+
+
+def replay(graded: Path, system: str, folder: Path, make_trip) -> Path:
+    """A course holding ``system``'s class, made without running a notebook: each submission of that system's
+    fixture download is collected as ``grade`` collects it, and stored (:func:`store_result`, as ``grade`` stores
+    a result) with the grading result the same notebook got in the ``graded`` course (the Blackboard class,
+    graded for real), under the id ``system`` gives the student and with the late-work decision of ``make_trip()`` (called once
+    the download and its roster exist).
+    Then the download record is kept as ``grade`` keeps it. Returns the course."""
+    from course_utils.grading import collect, matching, nbgrader_course, round_trip
+    from course_utils.grading.command import Outcome
+    from course_utils.grading.gradebook import read_record, store_result
+    from course_utils.grading.jobs import GradingResult
+    from course_utils.grading.trusted import Verdict
+
+    course = gs.new_course(folder / f"{system}-course", [LESSON])
+    nbgrader_course.register_and_release(course, LESSON, folder / f"{system}-release")
+    download = {"canvas": canvas, "moodle": moodle}[system](folder)
+    found = collect.collect(download, LESSON, matching.read_roster(folder / f"{system}-roster.csv"))
+    trip = make_trip()
+    names = {given: name for name, given in IDS[system].items()}
+    outcome = Outcome(skipped=list(found.skipped), not_graded=list(found.unreadable))
+    for submission in found.submissions:
+        name = names[submission.student]
+        record = read_record(graded, LESSON, name)
+        if not record:  # dan: his file could not be graded there either, as grade reports it
+            outcome.skipped.append((found.display(submission.path), "is not a notebook (not valid JSON text)"))
+            continue
+        result = GradingResult(
+            student=submission.student, verdicts={k: Verdict(**v) for k, v in record["verdicts"].items()},
+            nbgrader_scores=record["nbgrader_scores"], stopped_cells=[], sandbox=True, report=record["report"],
+            autograded=(graded / "autograded" / name / LESSON / FILE).read_text(),
+            feedback=(graded / "feedback" / name / LESSON / f"{LESSON}.html").read_text(),
+            checks=record["checks"], late=trip.lateness(submission))
+        store_result(course, LESSON, submission, result, f"replayed from {name}")
+        outcome.graded.append(submission.student)
+    round_trip.remember_download(course, LESSON, found, outcome, trip)
+    found.cleanup()
+    return course
