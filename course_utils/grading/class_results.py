@@ -58,7 +58,8 @@ def lesson_results(course: Path, lesson: str) -> LessonResults:
     with open_gradebook(course) as gradebook:
         names = {assignment.name for assignment in gradebook.assignments}
         if lesson not in names:
-            raise ValueError(f"lesson {lesson!r} was never graded in {course} (graded: {', '.join(sorted(names)) or 'none'})")
+            raise ValueError(f"lesson {lesson!r} was never graded in {course} "
+                             f"(graded: {', '.join(sorted(names)) or 'none'})")
         assignment = gradebook.find_assignment(lesson)
         points = {cell.name: float(cell.max_score) for notebook in assignment.notebooks
                   for cell in notebook.grade_cells}

@@ -19,7 +19,8 @@ from course_utils.grading import notebooks as nb
 from course_utils.grading.jobs import GradingResult
 from course_utils.grading.nbgrader_course import open_gradebook
 
-__all__ = ["GRADING_RECORD", "LATE_COLUMNS", "late_columns", "manual_scores", "nbgrader_scores", "read_record", "record_path", "set_scores",
+__all__ = ["GRADING_RECORD", "LATE_COLUMNS", "late_columns",
+           "manual_scores", "nbgrader_scores", "read_record", "record_path", "set_scores",
            "store_result", "summary", "write_csv"]
 
 #: What the grader found about one submission, next to its autograded notebook.

@@ -37,8 +37,9 @@ class ExerciseStats:
 
 @dataclass
 class CheckStats:
-    """One check: ``label`` (``ex1-test, visible check 2``, numbered as the feedback numbers them), its code, how many submissions
-    recorded a result for it (``seen``) and failed it, and the most common wrong answers [(answer, count)]."""
+    """One check: ``label`` (``ex1-test, visible check 2``, numbered as the feedback numbers them), its code,
+    how many submissions recorded a result for it (``seen``) and failed it, and the most common wrong answers
+    [(answer, count)]."""
 
     check_id: str
     label: str

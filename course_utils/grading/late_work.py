@@ -105,7 +105,14 @@ def policy_for(course: Path, lesson: str, *, deadline: str | None = None, penalt
         ValueError: a malformed date, percentage or extension, or a penalty without a deadline (or the reverse).
     """
     settings = _course_settings(course)
+    if deadline is None and (penalty is not None or extensions):
+        deadline = settings.get("deadlines", {}).get(lesson)
+        if deadline is None:
+            raise ValueError("--late-penalty and --extension need a deadline: give --deadline (or set "
+                             f'[tool.course.deadlines] "{lesson}" in pyproject.toml)')
     deadline = deadline or settings.get("deadlines", {}).get(lesson)
+    if deadline is None:
+        return None  # no deadline for this lesson: a course-wide penalty does not apply to it
     penalty = penalty or settings.get("late-penalty")
     cap = cap or settings.get("late-cap")
     given = dict(settings.get("extensions", {}).get(lesson, {}))
@@ -114,11 +121,6 @@ def policy_for(course: Path, lesson: str, *, deadline: str | None = None, penalt
         if not separator or not student.strip() or not date.strip():
             raise ValueError(f"--extension: {item!r} should be STUDENT=DATE, for example alice=2026-02-03")
         given[student.strip()] = date.strip()
-    if deadline is None:
-        if penalty is not None or given:
-            raise ValueError("--late-penalty and --extension need a deadline: give --deadline (or set "
-                             f'[tool.course.deadlines] "{lesson}" in pyproject.toml)')
-        return None
     if penalty is None:
         raise ValueError("--deadline needs a penalty: give --late-penalty, for example 10%/day (0%/day to only "
                          "report late work)")

@@ -117,8 +117,8 @@ def replay(graded: Path, system: str, folder: Path, make_trip) -> Path:
     """A course holding ``system``'s class, made without running a notebook: each submission of that system's
     fixture download is collected as ``grade`` collects it, and stored (:func:`store_result`, as ``grade`` stores
     a result) with the grading result the same notebook got in the ``graded`` course (the Blackboard class,
-    graded for real), under the id ``system`` gives the student and with the late-work decision of ``make_trip()`` (called once
-    the download and its roster exist).
+    graded for real), under the id ``system`` gives the student and with the late-work decision of
+    ``make_trip()`` (called once the download and its roster exist).
     Then the download record is kept as ``grade`` keeps it. Returns the course."""
     from course_utils.grading import collect, matching, nbgrader_course, round_trip
     from course_utils.grading.command import Outcome
