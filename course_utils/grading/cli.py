@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from course_utils.grading import command, interrupts, nbgrader_course, round_trip_cli, sandbox, trusted
+from course_utils.grading import class_results, command, interrupts, nbgrader_course, round_trip_cli, sandbox, trusted
 from course_utils.grading import notebooks as nb
 from course_utils.grading.gradebook import summary, write_csv
 
@@ -39,6 +39,11 @@ def print_outcome(course: Path, lesson: str, outcome: command.Outcome, csv_path:
     print(f"Gradebook: {course / 'gradebook.db'} (open it with nbgrader's formgrader)")
     print(f"Scores:    {csv_path}")
     print(f"Feedback:  {course / 'feedback'}/<student>/{lesson}/{lesson}.html")
+    late = [row for row in class_results.lesson_results(course, lesson).students.values() if row.penalty] \
+        if outcome.written else []
+    if late:
+        print(f"Late:      {len(late)} submission(s) penalised (the summary above shows raw scores; grades.csv's "
+              "final_score, the report and the exports the scores after the penalty)")
     for path in outcome.written:
         print(f"Wrote:     {path}")
     if outcome.written:

@@ -147,13 +147,18 @@ def export(course: Path, lesson: str, system: str, *, missing_as_zero: bool = Fa
         the files and folders written.
 
     Raises:
-        ValueError: an unknown system, a lesson never graded, or an ambiguous column.
+        ValueError: an unknown system, a lesson never graded, a lesson graded from another system's
+            download, or an ambiguous column.
     """
     system = system.lower()
     if system not in SYSTEMS:
         raise ValueError(f"--export: unknown learning system {system!r}; choose one of {', '.join(SYSTEMS)}")
     results = class_results.lesson_results(course, lesson)
     record = download_record.load(course, lesson)
+    if record.system and record.system.lower() != system:
+        raise ValueError(f"{lesson} was graded from a {record.system} download, so its student ids are "
+                         f"{record.system}'s, not {system}'s: export to {record.system.lower()}, or grade the "
+                         f"{system} download")
     rows = _rows(results, record, missing_as_zero)
     folder = Path(course) / "exports" / lesson
     folder.mkdir(parents=True, exist_ok=True)

@@ -190,6 +190,8 @@ def test_an_ambiguous_grade_column_is_refused_naming_the_option(canvas_class, tm
     (course / "reports" / LESSON / "download.json").write_text(json.dumps(record))
     with pytest.raises(ValueError, match="--lms-column"):
         exports.export(course, LESSON, "canvas")
+    with pytest.raises(ValueError, match="graded from a Canvas download"):
+        exports.export(course, LESSON, "moodle")  # Canvas's ids mean nothing to Moodle
     grades, _ = exports.export(course, LESSON, "canvas", column="Lesson 2 (5552)")
     assert _csv(grades)[0][-1] == "Lesson 2 (5552)"
 
