@@ -145,7 +145,7 @@ def write_index(course: Path) -> Path:
             else "<td class=n>&ndash;</td>" for lesson in lessons) + "</tr>" for student in students)
     means = "".join(f"<td class=n><b>{statistics.mean(r.final for r in tables[lesson].students.values()):.1f}</b>"
                     f"</td>" for lesson in lessons)
-    body = (f"<p>{len(students)} students, {len(lessons)} graded lessons; final scores (after late penalties); "
+    body = (f"<p>{len(students)} students, {len(lessons)} graded lesson(s); final scores (after late penalties); "
             "&ndash; means not graded.</p>"
             f"<table><tr><th>Student</th>{head}</tr>{rows}<tr><td><b>Mean</b></td>{means}</tr></table>")
     page = course / "reports" / "index.html"

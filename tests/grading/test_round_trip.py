@@ -111,12 +111,37 @@ def test_report_shows_what_submissions_returned_only_as_escaped_text(blackboard_
     assert "Content-Security-Policy" in page and "default-src 'none'" in page
 
 
+def _store_second_lesson(course, lesson: str, scores: dict[str, bool]) -> None:
+    """Put ``lesson`` into the gradebook with a result per student ({student: all right?}), as grade stores one."""
+    from datetime import datetime, timezone
+
+    from course_utils.grading import nbgrader_course
+    from course_utils.grading.collect import Submission
+    from course_utils.grading.gradebook import store_result
+    from course_utils.grading.jobs import GradingResult
+    from course_utils.grading.trusted import Verdict, parse_test_cells
+
+    shutil.copytree(gs.ROOT / "solutions" / lesson, course / "solutions" / lesson)
+    nbgrader_course.register_and_release(course, lesson, course.parent / "release")
+    cells = parse_test_cells(gs.nb.read(course / "solutions" / lesson / f"{lesson}.ipynb"))
+    for student, right in scores.items():
+        verdicts = {test_id: Verdict(test_id, cell.points, cell.points if right else 0.0, [])
+                    for test_id, cell in cells.items()}
+        result = GradingResult(student, verdicts, {}, [], True, [], "{}", "<html></html>")
+        store_result(course, lesson, Submission(student, course / "x", datetime.now(timezone.utc), b"{}"), result, "-")
+
+
 def test_cross_lesson_view_has_a_row_per_student_and_each_lessons_mean(blackboard_class, tmp_path):
     course = shutil.copytree(blackboard_class[0], tmp_path / "course")
+    _store_second_lesson(course, "02-maxsim", {"ann": True, "bob": False})
+    second = class_results.lesson_results(course, "02-maxsim")
     page = report.write_index(course).read_text()
     assert page.count("<tr><td>") == 4  # ann, bob, cat, and the mean row
-    assert f'<a href="{LESSON}/report.html">' in page and "<td class=n><b>7.5</b></td>" in page
-    assert "<tr><td>bob</td><td class=n>4.5</td></tr>" in page
+    assert f'<a href="{LESSON}/report.html">' in page and '<a href="02-maxsim/report.html">' in page
+    full = f"{second.max_score:g}"
+    assert f"<tr><td>ann</td><td class=n>10</td><td class=n>{full}</td></tr>" in page
+    assert "<tr><td>cat</td><td class=n>8</td><td class=n>&ndash;</td></tr>" in page  # cat: lesson 2 not graded
+    assert f"<td class=n><b>7.5</b></td><td class=n><b>{second.max_score / 2:.1f}</b></td>" in page
 
 
 # ----- late work ------------------------------------------------------------------------------------------------
