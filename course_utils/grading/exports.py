@@ -57,6 +57,12 @@ def _number(value: float) -> str:
     return f"{value:g}"
 
 
+def _plain(text: str) -> str:
+    """A name or email as a cell a spreadsheet shows as text: one starting with ``= + - @`` (a formula, when
+    the file is opened in a spreadsheet; names come from students' profiles) gets a leading ``'``."""
+    return f"'{text}" if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
 def _rows(results: class_results.LessonResults, record: download_record.DownloadRecord,
           missing_as_zero: bool) -> list[tuple[str, str]]:
     """[(student id, grade text)]: roster order first, then the other graded students (see the module docstring)."""
@@ -99,9 +105,9 @@ def _canvas(results, record, rows, column: str) -> str:
     for student, grade in rows:
         name = record.roster_value(student, "Student") or record.students.get(student, {}).get("prefix", "")
         name = name.split("_")[0] if name and not record.roster_value(student, "Student") else name
-        writer.writerow([name, student, record.roster_value(student, "SIS User ID"),
-                         record.roster_value(student, "SIS Login ID"), record.roster_value(student, "Section"),
-                         grade])
+        writer.writerow([_plain(name), student, _plain(record.roster_value(student, "SIS User ID")),
+                         _plain(record.roster_value(student, "SIS Login ID")),
+                         _plain(record.roster_value(student, "Section")), grade])
     return table.getvalue()
 
 
@@ -110,8 +116,8 @@ def _blackboard(record, rows, column: str) -> str:
     writer = csv.writer(table, quoting=csv.QUOTE_ALL)
     writer.writerow(["Last Name", "First Name", "Username", column])
     for student, grade in rows:
-        writer.writerow([record.roster_value(student, "Last Name"), record.roster_value(student, "First Name"),
-                         student, grade])
+        writer.writerow([_plain(record.roster_value(student, "Last Name")),
+                         _plain(record.roster_value(student, "First Name")), student, grade])
     return table.getvalue()
 
 
@@ -131,7 +137,8 @@ def _moodle(results, record, rows, lesson: str) -> str:
             comment += "; the feedback file explains each exercise."
         name = record.roster_value(student, "Full name") or record.students.get(student, {}).get("prefix", "")
         name = name.split("_")[0] if name and not record.roster_value(student, "Full name") else name
-        writer.writerow([f"Participant {student}", name, record.roster_value(student, "Email address"), grade,
+        writer.writerow([f"Participant {student}", _plain(name), _plain(record.roster_value(student, "Email address")),
+                         grade,
                          _number(results.max_score), now if grade else "", comment])
     return table.getvalue()
 

@@ -212,6 +212,7 @@ def test_an_ambiguous_grade_column_is_refused_naming_the_option(canvas_class, tm
     course = shutil.copytree(canvas_class, tmp_path / "course")
     record = json.loads((course / "reports" / LESSON / "download.json").read_text())
     record["roster_header"].append("Lesson 2 (5552)")
+    record["roster"]["1001"]["Student"] = '=HYPERLINK("http://x.example")'  # a name from a student's profile
     (course / "reports" / LESSON / "download.json").write_text(json.dumps(record))
     with pytest.raises(ValueError, match="--lms-column"):
         exports.export(course, LESSON, "canvas")
@@ -219,6 +220,7 @@ def test_an_ambiguous_grade_column_is_refused_naming_the_option(canvas_class, tm
         exports.export(course, LESSON, "moodle")  # Canvas's ids mean nothing to Moodle
     grades, _ = exports.export(course, LESSON, "canvas", column="Lesson 2 (5552)")
     assert _csv(grades)[0][-1] == "Lesson 2 (5552)"
+    assert _csv(grades)[2][:2] == ["'=HYPERLINK(\"http://x.example\")", "1001"]  # shown as text, not run
 
 
 def test_report_and_export_are_rebuilt_from_the_gradebook_alone(blackboard_class, tmp_path):
