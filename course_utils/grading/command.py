@@ -89,7 +89,8 @@ def grade(course: Path, lesson: str, submissions_folder: Path, *, jobs: int | No
     ``echo`` is called with a line saying how many will be graded, before grading (the command line
     prints it; the library prints nothing itself, except the progress bar).
     ``trip``: late work, roster rows and exports (:class:`round_trip.RoundTrip`); after grading the class
-    report and the exports are written (:func:`round_trip.finish`).
+    report and the exports it asks for are written (:func:`round_trip.finish`). None: no late work, no
+    report, no exports (the ``grade`` command line always gives one: it writes the report by default).
 
     Returns:
         the :class:`Outcome`: who was graded, unchanged, skipped or failed, and where ``grades.csv`` is.
@@ -109,7 +110,7 @@ def grade(course: Path, lesson: str, submissions_folder: Path, *, jobs: int | No
     if sandbox_limits is not None:
         sandbox.check_available(sandbox_limits)
     outcome = Outcome()
-    trip = trip or round_trip.RoundTrip()
+    trip = trip or round_trip.RoundTrip(report=False)  # the command line always passes one (with the report)
     with interrupts.handled():
         try:
             found = collecting.collect(Path(submissions_folder), lesson, students)
