@@ -56,7 +56,8 @@ class CheckStats:
 
 @dataclass
 class LessonStats:
-    """The lesson's scores (final, after late penalties) and the tables of the report."""
+    """The lesson's scores (final, after late penalties) and the tables of the report; ``without_checks``: how
+    many submissions were graded before per-check results were kept (not in the per-check table)."""
 
     lesson: str
     scores: dict[str, float]
@@ -64,6 +65,7 @@ class LessonStats:
     exercises: list[ExerciseStats]
     checks: list[CheckStats]
     late: dict[str, tuple[int, float]]
+    without_checks: int = 0
 
     @property
     def mean(self) -> float:
@@ -115,4 +117,5 @@ def analyse(results, cells: dict[str, TestCell]) -> LessonStats:
             sum(g <= 0 for g in got) / count, sum(_unsolved(cell, s.record) for s in students) / count))
     return LessonStats(results.lesson, {s.student: s.final for s in students}, results.max_score, exercises,
                        _checks(cells, [s.record for s in students]),
-                       {s.student: (s.days_late, s.penalty) for s in students if s.days_late})
+                       {s.student: (s.days_late, s.penalty) for s in students if s.days_late},
+                       sum("checks" not in s.record for s in students))

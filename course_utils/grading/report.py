@@ -55,6 +55,9 @@ def _summary(stats: item_analysis.LessonStats, record) -> str:
         return "<p>No graded submissions yet.</p>"
     late = (f" {len(stats.late)} late (penalties applied: scores are final scores)." if stats.late else "")
     missing = [s for s in record.roster if s not in stats.scores and s not in record.students]
+    older = stats.without_checks
+    late += (f" {older} submission(s) were graded before per-check results were kept: they count in the scores but "
+             "not in the per-check table (grade again with --regrade to include them)." if older else "")
     return (f"<p>{len(scores)} graded; mean {stats.mean:.1f}, median {stats.median:g}, lowest {min(scores):g}, "
             f"highest {max(scores):g} of {stats.max_score:g} points.{_text(late)}"
             + (f" {len(missing)} on the roster handed nothing in." if missing else "") + "</p>")
