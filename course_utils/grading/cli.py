@@ -50,7 +50,7 @@ def print_outcome(course: Path, lesson: str, outcome: command.Outcome, csv_path:
         print(f"(report and exports took {outcome.round_trip_seconds:.1f} s; rebuild them with "
               f"python3 course.py report {lesson} / python3 course.py export SYSTEM {lesson})")
     for problem in outcome.problems:
-        print(f"Not written: {problem}")
+        print(f"Note: {problem}")
 
 
 def run_command(args) -> int:

@@ -29,6 +29,7 @@ class DownloadRecord:
     roster_header: list[str] = field(default_factory=list)
     roster: dict[str, dict[str, str]] = field(default_factory=dict)
     not_graded: list[list[str]] = field(default_factory=list)
+    roster_points: dict[str, str] = field(default_factory=dict)
 
     def roster_value(self, student: str, column: str) -> str:
         name = next((cell for cell in self.roster_header if cell.strip().lower() == column.lower()), None)
@@ -46,7 +47,7 @@ def load(course: Path, lesson: str) -> DownloadRecord:
         return DownloadRecord()
     data = json.loads(file.read_text())
     return DownloadRecord(data.get("system", ""), data.get("students", {}), data.get("roster_header", []),
-                          data.get("roster", {}), data.get("not_graded", []))
+                          data.get("roster", {}), data.get("not_graded", []), data.get("roster_points", {}))
 
 
 def save(course: Path, lesson: str, found, graded: set[str], roster=None,
@@ -68,11 +69,13 @@ def save(course: Path, lesson: str, found, graded: set[str], roster=None,
         record.students.setdefault(student, {"prefix": "", "graded": False})
     if roster is not None:
         record.roster_header, record.roster = list(roster.header), dict(roster.rows)
+        record.roster_points = dict(roster.points)
     record.not_graded = [[name, why] for name, why in not_graded]
     file = path(course, lesson)
     file.parent.mkdir(parents=True, exist_ok=True)
     nb.write_text_atomically(file, json.dumps({"system": record.system, "students": record.students,
                                                "roster_header": record.roster_header, "roster": record.roster,
-                                               "not_graded": record.not_graded},
+                                               "not_graded": record.not_graded,
+                                               "roster_points": record.roster_points},
                                               indent=1, sort_keys=True))
     return record

@@ -143,12 +143,27 @@ def _moodle(results, record, rows, lesson: str) -> str:
     return table.getvalue()
 
 
+def _points_note(record, column: str, maximum: float) -> str | None:
+    """A warning when the roster says the grade column is worth other points than the lesson (Canvas's row)."""
+    given = record.roster_points.get(column, "")
+    try:
+        points = float(given)
+    except ValueError:
+        return None
+    if abs(points - maximum) < 1e-9:
+        return None
+    return (f"the column {column!r} is worth {points:g} points in the learning system, the lesson {maximum:g}: "
+            "the grades are written out of the lesson's points; change the assignment's points (or scale them) "
+            "before importing")
+
+
 def export(course: Path, lesson: str, system: str, *, missing_as_zero: bool = False,
-           column: str | None = None) -> list[Path]:
+           column: str | None = None, notes: list[str] | None = None) -> list[Path]:
     """Write ``system``'s grade file and feedback bundle of ``lesson`` into ``exports/<lesson>/``.
 
     ``column``: the grade column's header (Canvas ``<name> (<id>)``, Blackboard ``<name> |<id>``); by
     default the roster's one assignment column, else the lesson's name (the system then makes a new one).
+    ``notes``: warnings are appended to it (a grade column worth other points than the lesson).
 
     Returns:
         the files and folders written.
@@ -169,10 +184,14 @@ def export(course: Path, lesson: str, system: str, *, missing_as_zero: bool = Fa
     rows = _rows(results, record, missing_as_zero)
     folder = Path(course) / "exports" / lesson
     folder.mkdir(parents=True, exist_ok=True)
+    chosen = _column(system, column, record, lesson) if system != "moodle" else "Grade"
+    note = _points_note(record, chosen, results.max_score)
+    if note and notes is not None:
+        notes.append(f"{system} export: {note}")
     if system == "canvas":
-        text = _canvas(results, record, rows, _column(system, column, record, lesson))
+        text = _canvas(results, record, rows, chosen)
     elif system == "blackboard":
-        text = _blackboard(record, rows, _column(system, column, record, lesson))
+        text = _blackboard(record, rows, chosen)
     else:
         text = _moodle(results, record, rows, lesson)
     grades = folder / f"{system}-grades.csv"

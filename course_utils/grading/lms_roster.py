@@ -22,9 +22,10 @@ __all__ = ["Roster", "read_rows"]
 class Roster:
     """A roster file's ``header`` and ``rows`` ({student id: {column: value}}, in file order)."""
 
-    def __init__(self, header: list[str], rows: dict[str, dict[str, str]]):
+    def __init__(self, header: list[str], rows: dict[str, dict[str, str]], points: dict[str, str] | None = None):
         self.header = header
         self.rows = rows
+        self.points = points or {}  # Canvas's "Points Possible" row: {column: value}
 
     def column(self, name: str) -> str | None:
         """The header cell named ``name`` (any case, spaces trimmed), or None."""
@@ -60,9 +61,12 @@ def read_rows(path: str | Path) -> Roster:
     if index is None:
         raise ValueError(f"roster {path} needs a header row with a column named one of: {', '.join(ROSTER_COLUMNS)}")
     found: dict[str, dict[str, str]] = {}
+    points: dict[str, str] = {}
     for row in rows[1:]:
+        if row and row[0].strip().lower().endswith("points possible"):
+            points = {column: (row[i].strip() if i < len(row) else "") for i, column in enumerate(header)}
         value = row[index].strip() if index < len(row) else ""
         value = re.sub(r"^participant\s+(\d+)$", r"\1", value, flags=re.I)
         if value and value.lower() != "points possible" and not row[0].strip().lower().endswith("points possible"):
             found[value] = {column: (row[i].strip() if i < len(row) else "") for i, column in enumerate(header)}
-    return Roster(header, found)
+    return Roster(header, found, points)

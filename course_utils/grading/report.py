@@ -131,26 +131,41 @@ def write_lesson(course: Path, lesson: str) -> Path:
     return page
 
 
+def _name(records, student: str) -> str:
+    """The student's name from the first roster that has it (Canvas, Moodle, Blackboard columns), or ""."""
+    for record in records:
+        parts = (record.roster_value(student, "First Name"), record.roster_value(student, "Last Name"))
+        name = record.roster_value(student, "Student") or record.roster_value(student, "Full name") or \
+            " ".join(part for part in parts if part)
+        if name:
+            return name
+    return ""
+
+
 def write_index(course: Path) -> Path:
-    """The cross-lesson view ``reports/index.html``: one row per student, one column per graded lesson
-    (final scores), and each lesson's mean. Raises ValueError when nothing was graded."""
+    """The cross-lesson view ``reports/index.html``: one row per student (graded, or on a roster), their name
+    from the rosters, one column per graded lesson (final scores), and each lesson's mean. Raises ValueError
+    when nothing was graded."""
     course = Path(course)
     lessons = class_results.graded_lessons(course)
     if not lessons:
         raise ValueError(f"nothing graded in {course} yet: grade a lesson first (python3 course.py grade ...)")
     tables = {lesson: class_results.lesson_results(course, lesson) for lesson in lessons}
-    students = sorted({student for results in tables.values() for student in results.students})
+    records = [download_record.load(course, lesson) for lesson in lessons]
+    students = sorted({student for results in tables.values() for student in results.students}
+                      | {student for record in records for student in record.roster})
     head = "".join(f'<th><a href="{_text(lesson)}/report.html">{_text(lesson)}</a><br>(of '
                    f"{tables[lesson].max_score:g})</th>" for lesson in lessons)
     rows = "".join(
-        f"<tr><td>{_text(student)}</td>" + "".join(
+        f"<tr><td>{_text(student)}</td><td>{_text(_name(records, student))}</td>" + "".join(
             f"<td class=n>{tables[lesson].students[student].final:g}</td>" if student in tables[lesson].students
             else "<td class=n>&ndash;</td>" for lesson in lessons) + "</tr>" for student in students)
     means = "".join(f"<td class=n><b>{statistics.mean(r.final for r in tables[lesson].students.values()):.1f}</b>"
                     f"</td>" for lesson in lessons)
     body = (f"<p>{len(students)} students, {len(lessons)} graded lesson(s); final scores (after late penalties); "
-            "&ndash; means not graded.</p>"
-            f"<table><tr><th>Student</th>{head}</tr>{rows}<tr><td><b>Mean</b></td>{means}</tr></table>")
+            "&ndash; means not graded (no submission, or not gradable); names from the rosters given to grade.</p>"
+            f"<table><tr><th>Student</th><th>Name</th>{head}</tr>{rows}<tr><td><b>Mean</b></td><td></td>{means}"
+            "</tr></table>")
     page = course / "reports" / "index.html"
     page.parent.mkdir(parents=True, exist_ok=True)
     nb.write_text_atomically(page, _page("Class report: all graded lessons", body))

@@ -56,7 +56,8 @@ def finish(course: Path, lesson: str, options: RoundTrip) -> tuple[list[Path], l
     """Write the report and the exports of ``lesson``.
 
     Returns:
-        (files written, problems [an export that could not be written, and why], seconds taken).
+        (files written, problems [an export that could not be written and why, or a warning about one],
+        seconds taken).
     """
     started = time.monotonic()
     written, problems = [], []
@@ -69,7 +70,7 @@ def finish(course: Path, lesson: str, options: RoundTrip) -> tuple[list[Path], l
         for system in options.export_to:
             try:
                 written += exports.export(course, lesson, system, missing_as_zero=options.missing_as_zero,
-                                          column=options.lms_column)
+                                          column=options.lms_column, notes=problems)
             except ValueError as error:
                 problems.append(f"{system} export not written: {error}")
     except ValueError as error:  # nothing of the lesson graded yet

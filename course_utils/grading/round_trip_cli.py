@@ -61,14 +61,17 @@ def _report(args) -> int:
 
 def _export(args) -> int:
     course = Path(args.course).resolve()
+    notes: list[str] = []
     try:
         written = exports.export(course, args.lesson, args.system, missing_as_zero=args.missing_as_zero,
-                                 column=args.lms_column)
+                                 column=args.lms_column, notes=notes)
     except ValueError as error:
         print(f"Cannot export: {error}")
         return 2
     for path in written:
         print(f"Wrote {path}")
+    for note in notes:
+        print(f"Check: {note}")
     return 0
 
 

@@ -136,11 +136,12 @@ def test_cross_lesson_view_has_a_row_per_student_and_each_lessons_mean(blackboar
     _store_second_lesson(course, "02-maxsim", {"ann": True, "bob": False})
     second = class_results.lesson_results(course, "02-maxsim")
     page = report.write_index(course).read_text()
-    assert page.count("<tr><td>") == 4  # ann, bob, cat, and the mean row
+    assert page.count("<tr><td>") == 6  # ann, bob, cat, dan and eve (on the roster), and the mean row
     assert f'<a href="{LESSON}/report.html">' in page and '<a href="02-maxsim/report.html">' in page
     full = f"{second.max_score:g}"
-    assert f"<tr><td>ann</td><td class=n>10</td><td class=n>{full}</td></tr>" in page
-    assert "<tr><td>cat</td><td class=n>8</td><td class=n>&ndash;</td></tr>" in page  # cat: lesson 2 not graded
+    assert f"<tr><td>ann</td><td>Ann Student</td><td class=n>10</td><td class=n>{full}</td></tr>" in page
+    assert "<tr><td>cat</td><td>Cat Student</td><td class=n>8</td><td class=n>&ndash;</td></tr>" in page
+    assert "<tr><td>eve</td><td>Eve Student</td><td class=n>&ndash;</td><td class=n>&ndash;</td></tr>" in page
     assert f"<td class=n><b>7.5</b></td><td class=n><b>{second.max_score / 2:.1f}</b></td>" in page
 
 
@@ -213,12 +214,15 @@ def test_an_ambiguous_grade_column_is_refused_naming_the_option(canvas_class, tm
     record = json.loads((course / "reports" / LESSON / "download.json").read_text())
     record["roster_header"].append("Lesson 2 (5552)")
     record["roster"]["1001"]["Student"] = '=HYPERLINK("http://x.example")'  # a name from a student's profile
+    record["roster_points"]["Lesson 2 (5552)"] = "12"
     (course / "reports" / LESSON / "download.json").write_text(json.dumps(record))
     with pytest.raises(ValueError, match="--lms-column"):
         exports.export(course, LESSON, "canvas")
     with pytest.raises(ValueError, match="graded from a Canvas download"):
         exports.export(course, LESSON, "moodle")  # Canvas's ids mean nothing to Moodle
-    grades, _ = exports.export(course, LESSON, "canvas", column="Lesson 2 (5552)")
+    notes = []
+    grades, _ = exports.export(course, LESSON, "canvas", column="Lesson 2 (5552)", notes=notes)
+    assert len(notes) == 1 and "worth 12 points in the learning system, the lesson 10" in notes[0]
     assert _csv(grades)[0][-1] == "Lesson 2 (5552)"
     assert _csv(grades)[2][:2] == ["'=HYPERLINK(\"http://x.example\")", "1001"]  # shown as text, not run
 
