@@ -182,7 +182,11 @@ def test_blackboard_export_columns_values_and_feedback_folders(blackboard_class)
 
 
 def test_canvas_export_follows_its_gradebook_import_format(canvas_class):
-    grades, bundle = exports.export(canvas_class, LESSON, "canvas")
+    notes = []
+    grades, bundle = exports.export(canvas_class, LESSON, "canvas", notes=notes)
+    assert notes == []  # the roster's Points Possible (10) is the lesson's
+    assert json.loads((canvas_class / "reports" / LESSON / "download.json").read_text())["roster_points"][
+        rs.CANVAS_COLUMN] == "10"
     rows = _csv(grades)
     assert rows[0] == ["Student", "ID", "SIS User ID", "SIS Login ID", "Section", rs.CANVAS_COLUMN]
     assert rows[1] == ["    Points Possible", "", "", "", "", "10"]
