@@ -106,8 +106,8 @@ def _late_section(late: dict | None, raw: float) -> str:
     if not late:
         return ""
     penalty = _penalty(late, raw)
-    sums = f"Score before the penalty {raw:g}, penalty {penalty:g}, score {raw - penalty:g}."
-    return f'<p class="late">Late work: {_text(late["how"])} {_text(sums)}</p>'
+    sums = f" Score before the penalty {raw:g}, penalty {penalty:g}, score {raw - penalty:g}." if late["share"] else ""
+    return f'<p class="late">Deadline: {_text(late["how"])}{_text(sums)}</p>'
 
 
 def render(job: GradingJob, notebook, verdicts: dict[str, Verdict], report: list[str], limits: str) -> str:
