@@ -77,6 +77,21 @@ def _ring(ax, box, page_size) -> None:
                              edgecolor=colour, lw=line))
 
 
+def _panel_grid(panels: int, columns: int) -> tuple[int, int]:
+    """(rows, columns) of a grid of ``panels`` panels, at most ``columns`` wide."""
+    n_cols = min(columns, panels)
+    return -(-panels // n_cols), n_cols
+
+
+def _panels_size(panels: int, columns: int, page_size, colour_bar: bool) -> tuple[float, float]:
+    """Figure size (inches) of the heat-map panels: at most ``MAX_WIDTH_INCHES`` wide, colour bar included."""
+    n_rows, n_cols = _panel_grid(panels, columns)
+    width, height = page_size
+    bar = 0.9 if colour_bar else 0.0
+    panel_width = min(4.5 if n_cols == 1 else 3.2, (MAX_WIDTH_INCHES - bar) / n_cols)
+    return panel_width * n_cols + bar, (panel_width * height / width + 0.3) * n_rows + 0.4
+
+
 def token_heatmaps(image, query_vectors, page_vectors, layout: PageLayout, labels: Sequence[str],
                    rows: Sequence[int] | None = None, *, judged_box=None, columns: int = 3, title: str | None = None,
                    shared_scale: bool = False):
@@ -116,12 +131,8 @@ def token_heatmaps(image, query_vectors, page_vectors, layout: PageLayout, label
     maps = [patch_map(s, layout) for s in sims]
     low, high = float(np.nanmin(maps)), float(np.nanmax(maps))
     width, height = layout.size
-    n_cols = min(columns, len(rows))
-    n_rows = -(-len(rows) // n_cols)
-    bar = 0.9 if shared_scale else 0.0
-    panel_width = min(3.2, (MAX_WIDTH_INCHES - bar) / n_cols)
-    panel_height = panel_width * height / width + 0.3
-    fig, axes = plt.subplots(n_rows, n_cols, figsize=(panel_width * n_cols + bar, panel_height * n_rows + 0.4),
+    fig, axes = plt.subplots(*_panel_grid(len(rows), columns), figsize=_panels_size(len(rows), columns, layout.size,
+                                                                                   shared_scale),
                              layout="constrained", squeeze=False)
     for ax in axes.flat[len(rows):]:
         ax.set_axis_off()
