@@ -2,7 +2,8 @@
 
 The corpus ships with the package (``course_utils/data/``, format described in
 its README.md): passages, queries and graded relevance judgements, all written
-for this course.
+for this course. :mod:`~course_utils.data.vocabulary` holds the one definition of a query's subset
+(``"lexical"`` or ``"mismatch"``: does it share a content word with its relevant passages?).
 """
 
 from __future__ import annotations
