@@ -33,6 +33,16 @@ def _doctor(args: argparse.Namespace) -> int:
     return doctor.run(timeout=args.timeout)
 
 
+def _validate(args: argparse.Namespace) -> int:
+    from course_utils.lesson import validate
+
+    try:
+        return validate.run(args.notebook, timeout=args.timeout)
+    except (FileNotFoundError, RuntimeError) as error:
+        print(error, file=sys.stderr)
+        return 2
+
+
 def _grade(args: argparse.Namespace) -> int:
     from course_utils.grading.cli import run_command
 
@@ -86,6 +96,12 @@ def main(argv: list[str] | None = None) -> int:
     doctor = commands.add_parser("doctor", help="report what is installed and cached, and how to fix problems")
     doctor.add_argument("--timeout", type=float, default=1.5, help="seconds to wait for the model hub")
     doctor.set_defaults(handler=_doctor)
+
+    validate = commands.add_parser(
+        "validate", help="run a saved lesson notebook from the top and say, exercise by exercise, where you stand")
+    validate.add_argument("notebook", help="the lesson's .ipynb file (save it first)")
+    validate.add_argument("--timeout", type=_positive_int, default=600, help="seconds a cell may run (default: 600)")
+    validate.set_defaults(handler=_validate)
 
     grade = commands.add_parser(
         "grade", help="grade a folder of submissions with nbgrader: gradebook, feedback, grades.csv",
