@@ -346,6 +346,8 @@ def test_start_offline_preview_builds_standins_and_points_the_lessons_there(tmp_
     assert "--offline-preview" not in command
     assert extras == ["course", "grading"]  # the stand-ins need onnx, from the grading tools
     assert env["FASTEMBED_CACHE_PATH"] == str(cache) and env["HF_HUB_OFFLINE"] == "1"
+    from course_utils.models.environment import OFFLINE_PREVIEW_VARIABLE
+    assert env[OFFLINE_PREVIEW_VARIABLE] == "1"  # doctor recognises the preview by it
     for name in models.ALL_MODELS:
         assert models.cached_snapshot(name, cache) is not None
     assert "real signal, far weaker than the real models" in out
