@@ -216,7 +216,8 @@ def check_models(model_names=ALL_MODELS, timeout: float = 1.5, *, verbose: bool 
 
 
 def prefetch_command(arguments: str = "", colab: bool | None = None) -> str:
-    """The ``prefetch`` command as the student types it: ``.venv/bin/python -m course_utils prefetch ...`` locally.
+    """The ``prefetch`` command as the student types it: ``.venv/bin/python -m course_utils prefetch ...`` locally
+    (``.venv\\Scripts\\python`` on Windows).
 
     Locally plain ``python`` is not the course's environment (``course.py start`` installs into ``.venv``);
     on Colab (``colab`` None: decided now) the notebook's own Python is the course's.
@@ -224,7 +225,8 @@ def prefetch_command(arguments: str = "", colab: bool | None = None) -> str:
     from course_utils.models.environment import on_colab
 
     colab = on_colab() if colab is None else colab
-    return f"{'python' if colab else '.venv/bin/python'} -m course_utils prefetch{arguments}"
+    local = ".venv\\Scripts\\python" if os.name == "nt" else ".venv/bin/python"
+    return f"{'python' if colab else local} -m course_utils prefetch{arguments}"
 
 
 def how_to_get_models(offline: bool, prefetch_hint: str = "") -> list[str]:
