@@ -81,8 +81,8 @@ if getattr({package}, "__version__", None) != COURSE_VERSION:
             "Runtime > Restart session, then run this cell again." if ON_COLAB else
             "bring the course folder to the notebook's version (`git pull`, or "
             f"`git checkout v{{COURSE_VERSION}}`) or open the lesson from the course folder's "
-            "notebooks/ instead; then run `python3 course.py start` again and run this cell "
-            "again."))
+            "notebooks/ instead; then run `python3 course.py start` again and run this "
+            "cell again."))
 from {package}.lesson.setup import prepare
 prepare("{lesson}")'''
 
