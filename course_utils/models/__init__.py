@@ -2,7 +2,7 @@
 
 Every lesson loads its models by the names defined here, for example
 ``TextEmbedding(DENSE_MODEL)``. Before a class, ``python -m course_utils prefetch``
-downloads all three into fastembed's cache; on a machine without network,
+downloads every lesson's models into fastembed's cache; on a machine without network,
 :func:`check_models` says within about two seconds which model is missing and
 what to do, instead of fastembed's ~40 s of retries ending in "Could not load
 model ... from any source".
@@ -10,7 +10,8 @@ model ... from any source".
 The package also holds :mod:`~course_utils.models.cache` (the model folder that survives a
 reboot), :mod:`~course_utils.models.guard` (fast failure of model loads when models are missing),
 :mod:`~course_utils.models.environment` (Colab or local, temporary settings: here because the model
-folder depends on it, and ``lesson`` sits above ``models``) and :mod:`~course_utils.models.standins`
+folder depends on it, and ``lesson`` sits above ``models``), :mod:`~course_utils.models.lessons` (which
+models each lesson loads: its set-up cell checks exactly those) and :mod:`~course_utils.models.standins`
 (offline stand-in models for tests and grading).
 """
 

@@ -50,12 +50,13 @@ def dishonest_bars(source: str) -> list[str]:
     speed is that of the first item) or without ``smoothing=0`` (the average speed, not the last burst's)."""
     found = []
     for match in PROGRESS_OVER_EMBEDDING.finditer(source):
-        depth, end = 0, match.start() + len("tqdm")
-        for end in range(end, len(source)):  # to the parenthesis that closes tqdm(
-            depth += {"(": 1, ")": -1}.get(source[end], 0)
+        depth, start, end = 0, match.start() + len("tqdm"), len(source)
+        for position in range(start, len(source)):  # to the parenthesis that closes tqdm(
+            depth += {"(": 1, ")": -1}.get(source[position], 0)
             if depth == 0:
+                end = position + 1
                 break
-        call = source[match.start():end + 1]
+        call = source[match.start():end]
         if "batch_size=" not in call or "smoothing=0" not in call:
             found.append(call.splitlines()[0])
     return found
