@@ -12,7 +12,8 @@ import json
 from dataclasses import dataclass
 from importlib import resources
 
-__all__ = ["BANK_SENTENCES", "QUERY_SUBSETS", "EXAMPLE_DOCUMENTS", "EXAMPLE_QUERY", "Corpus", "load_corpus", "random_token_vectors"]
+__all__ = ["BANK_SENTENCES", "QUERY_SUBSETS", "EXAMPLE_DOCUMENTS", "EXAMPLE_QUERY", "Corpus", "load_corpus",
+           "random_token_vectors"]
 
 #: The running example: one query and two documents, used from lesson 1 on.
 EXAMPLE_QUERY = "What is Qdrant?"
