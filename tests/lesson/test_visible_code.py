@@ -46,8 +46,9 @@ PROGRESS_OVER_EMBEDDING = re.compile(r"tqdm\((?:[^()]|\([^()]*\))*?\.(?:passage_
 
 
 def dishonest_bars(source: str) -> list[str]:
-    """Progress bars over a model's embedding without ``batch_size=`` (one batch: the bar jumps from 0 to all, its
-    speed is that of the first item) or without ``smoothing=0`` (the average speed, not the last burst's)."""
+    """Progress bars over a model's embedding without ``batch_size=``: fastembed's default batch (256) holds the
+    whole corpus, so the bar waits, then jumps from 0 to all, and its speed is that of the first item ("3.99it/s"
+    for 218 passages)."""
     found = []
     for match in PROGRESS_OVER_EMBEDDING.finditer(source):
         depth, start, end = 0, match.start() + len("tqdm"), len(source)
@@ -57,7 +58,7 @@ def dishonest_bars(source: str) -> list[str]:
                 end = position + 1
                 break
         call = source[match.start():end]
-        if "batch_size=" not in call or "smoothing=0" not in call:
+        if "batch_size=" not in call:
             found.append(call.splitlines()[0])
     return found
 
@@ -65,11 +66,11 @@ def dishonest_bars(source: str) -> list[str]:
 @pytest.mark.parametrize("lesson", LESSONS)
 def test_progress_bars_over_model_embeddings_move_with_the_work(lesson):
     found = [line for cell in student_code_cells(lesson) for line in dishonest_bars(cell.source)]
-    assert not found, f"{lesson}: pass batch_size= to the embedding and smoothing=0 to tqdm:\n" + "\n".join(found)
+    assert not found, f"{lesson}: pass batch_size= to the embedding under the bar:\n" + "\n".join(found)
 
 
 def test_the_progress_bar_check_can_fail():
     assert dishonest_bars('v = list(tqdm(model.passage_embed(texts), total=len(texts)))\n')
-    assert dishonest_bars('v = list(tqdm(model.embed_image(images, batch_size=2), total=n))\n')
+    assert not dishonest_bars('v = list(tqdm(model.embed_image(images, batch_size=2), total=n))\n')
     assert not dishonest_bars('v = list(tqdm(model.passage_embed(texts, batch_size=16), total=n,\n'
                               '                smoothing=0))\n')
