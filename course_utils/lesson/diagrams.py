@@ -153,6 +153,7 @@ def indexing_and_search():
 
     fig, ax = plt.subplots(figsize=(MAX_FIGURE_WIDTH_INCHES, 3.4), layout="constrained")
     _blank(ax, "Indexing happens once, ahead of time; search happens for every query")
+    ax.set_xlim(-0.01, 1.0)  # the boxes' rounded edges at x = 0 stay inside
     top, bottom = 0.75, 0.28
     ax.text(0.0, top + 0.13, "INDEXING (offline)", fontsize=9, weight="bold")
     ax.text(0.0, bottom + 0.13, "SEARCH (online)", fontsize=9, weight="bold")
@@ -174,6 +175,6 @@ def indexing_and_search():
     _box(ax, 0.8, bottom, "MaxSim against\nstored vectors", SCORE_COLOUR, width=0.18, height=0.14)
     _arrow(ax, (0.61, bottom), (0.71, bottom))
     _arrow(ax, (0.8, top - 0.07), (0.8, bottom + 0.07))
-    _box(ax, 0.96, bottom, "top-k\nresults", "#e2e3e5", width=0.07, height=0.14)
-    _arrow(ax, (0.89, bottom), (0.925, bottom))
+    _box(ax, 0.95, bottom, "top-k\nresults", "#e2e3e5", width=0.07, height=0.14)  # inside the axes, pad too
+    _arrow(ax, (0.89, bottom), (0.915, bottom))
     return fig, ax

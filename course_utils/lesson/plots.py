@@ -21,9 +21,9 @@ __all__ = ["MAX_FIGURE_WIDTH_PX", "MAX_FIGURE_WIDTH_INCHES", "score_bars", "show
 
 #: Widest figure a lesson may show, in pixels as shown inline (JupyterLab shows it unscaled in a 1,366 px window).
 MAX_FIGURE_WIDTH_PX = 950
-#: A ``figsize`` width (inches, at matplotlib's default 100 dpi) whose figure stays within the limit, with
-#: room for the labels that tight cropping keeps outside the figure and its 0.1 inch pads.
-MAX_FIGURE_WIDTH_INCHES = 9.0
+#: A ``figsize`` width (inches, at matplotlib's default 100 dpi: 920 px) whose figure stays within the limit
+#: with tight cropping's 0.1 inch pads, when nothing is drawn outside the figure (lessons 1 and 7 use it).
+MAX_FIGURE_WIDTH_INCHES = 9.2
 
 
 def shown_width(fig) -> int:
