@@ -118,7 +118,8 @@ def _build_preview_cache(python: Path) -> dict[str, str]:
           "real signal, far weaker than the real models) ...", flush=True)
     subprocess.run([str(python), "-c", "import sys; from course_utils.models.standins import build_standin_cache; "
                     "build_standin_cache(sys.argv[1])", str(PREVIEW_CACHE)], check=True)
-    return {"FASTEMBED_CACHE_PATH": str(PREVIEW_CACHE), "HF_HUB_OFFLINE": "1"}
+    # COURSE_OFFLINE_PREVIEW: course_utils.models.environment.OFFLINE_PREVIEW_VARIABLE (doctor recognises the preview)
+    return {"FASTEMBED_CACHE_PATH": str(PREVIEW_CACHE), "HF_HUB_OFFLINE": "1", "COURSE_OFFLINE_PREVIEW": "1"}
 
 
 def _instructor_settings() -> Path:

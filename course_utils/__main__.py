@@ -8,9 +8,15 @@ import sys
 
 def _prefetch(args: argparse.Namespace) -> int:
     from course_utils import models
+    from course_utils.models.lessons import LESSON_MODELS, prefetched_models
 
+    unknown = [lesson for lesson in args.lesson or [] if lesson not in LESSON_MODELS]
+    if unknown:
+        print(f"--lesson {unknown[0]!r} is not a lesson of the course; use one of: {', '.join(sorted(LESSON_MODELS))}",
+              file=sys.stderr)
+        return 2
     try:
-        found = models.prefetch((*models.ALL_MODELS, models.BM25_MODEL), folder=args.cache_dir)
+        found = models.prefetch(prefetched_models(args.lesson), folder=args.cache_dir)
     except models.ModelsUnavailableError as error:
         print(error, file=sys.stderr)
         return 1
@@ -25,6 +31,16 @@ def _doctor(args: argparse.Namespace) -> int:
     from course_utils.lesson import doctor
 
     return doctor.run(timeout=args.timeout)
+
+
+def _validate(args: argparse.Namespace) -> int:
+    from course_utils.lesson import validate
+
+    try:
+        return validate.run(args.notebook, timeout=args.timeout)
+    except (FileNotFoundError, RuntimeError) as error:
+        print(error, file=sys.stderr)
+        return 2
 
 
 def _grade(args: argparse.Namespace) -> int:
@@ -73,13 +89,21 @@ def main(argv: list[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True, metavar="command")
 
     prefetch = commands.add_parser(
-        "prefetch", help="download the course's models (and lesson 5's BM25 files) into fastembed's cache")
+        "prefetch", help="download the models every lesson loads (or those of --lesson) into fastembed's cache")
     prefetch.add_argument("--cache-dir", help="download into this folder instead (then set FASTEMBED_CACHE_PATH)")
+    prefetch.add_argument("--lesson", action="append", metavar="LESSON",
+                          help="only this lesson's models (its folder name, e.g. 07-visual-documents); repeatable")
     prefetch.set_defaults(handler=_prefetch)
 
     doctor = commands.add_parser("doctor", help="report what is installed and cached, and how to fix problems")
     doctor.add_argument("--timeout", type=float, default=1.5, help="seconds to wait for the model hub")
     doctor.set_defaults(handler=_doctor)
+
+    validate = commands.add_parser(
+        "validate", help="run a saved lesson notebook from the top and say, exercise by exercise, where you stand")
+    validate.add_argument("notebook", help="the lesson's .ipynb file (save it first)")
+    validate.add_argument("--timeout", type=_positive_int, default=600, help="seconds a cell may run (default: 600)")
+    validate.set_defaults(handler=_validate)
 
     grade = commands.add_parser(
         "grade", help="grade a folder of submissions with nbgrader: gradebook, feedback, grades.csv",

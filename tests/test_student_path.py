@@ -171,7 +171,7 @@ def test_after_a_failed_setup_check_model_loads_fail_at_once(fake_home, no_hub, 
 
     original = TextEmbedding.__dict__["__init__"]
     with pytest.raises(models.ModelsUnavailableError) as setup_error:
-        lesson_setup.prepare()
+        lesson_setup.prepare("01-late-interaction-basics")
     assert set(model_guard.blocked()) == set(models.ALL_MODELS)
     for load in (lambda: TextEmbedding(models.DENSE_MODEL), lambda: TextEmbedding(model_name=models.DENSE_MODEL),
                  lambda: LateInteractionTextEmbedding(models.LATE_INTERACTION_MODEL),
@@ -192,13 +192,13 @@ def test_a_model_that_appears_in_the_cache_loads_again(fake_home, no_hub, guard_
     from fastembed import TextEmbedding
 
     with pytest.raises(models.ModelsUnavailableError):
-        lesson_setup.prepare()
+        lesson_setup.prepare("01-late-interaction-basics")
     folder = Path(os.environ["FASTEMBED_CACHE_PATH"])
     assert folder == model_cache.course_cache_dir()
     build_standin_cache(folder)  # in the temporary HOME: as if the student copied a prefetched folder there
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     assert TextEmbedding(models.DENSE_MODEL).embedding_size == models.DENSE_DIM
-    lesson_setup.prepare()  # passes now, and lifts the guard
+    lesson_setup.prepare("01-late-interaction-basics")  # passes now, and lifts the guard
     assert model_guard.blocked() == {}
 
 
@@ -214,7 +214,7 @@ SETUP_THEN_LOAD = """
 import json, sys, time
 from course_utils.lesson.colab import setup_cell_source
 try:
-    exec(setup_cell_source(sys.argv[1]))
+    exec(setup_cell_source(sys.argv[1], lesson="01-late-interaction-basics"))
 except Exception as error:
     setup = f"{type(error).__name__}: {error}"
 from fastembed import TextEmbedding
@@ -346,6 +346,8 @@ def test_start_offline_preview_builds_standins_and_points_the_lessons_there(tmp_
     assert "--offline-preview" not in command
     assert extras == ["course", "grading"]  # the stand-ins need onnx, from the grading tools
     assert env["FASTEMBED_CACHE_PATH"] == str(cache) and env["HF_HUB_OFFLINE"] == "1"
+    from course_utils.models.environment import OFFLINE_PREVIEW_VARIABLE
+    assert env[OFFLINE_PREVIEW_VARIABLE] == "1"  # doctor recognises the preview by it
     for name in models.ALL_MODELS:
         assert models.cached_snapshot(name, cache) is not None
     assert "real signal, far weaker than the real models" in out
@@ -531,7 +533,7 @@ def test_doctor_in_a_python_without_the_course_packages_says_so_instead_of_crash
 def test_the_setup_cell_decides_colab_without_the_google_package():
     from course_utils.lesson.colab import setup_cell_source
 
-    source = setup_cell_source("https://github.com/a/b", "0.2.0")
+    source = setup_cell_source("https://github.com/a/b", "0.2.0", lesson="02-maxsim")
     names = {"importlib": __import__("importlib"), "__builtins__": __builtins__}
     decide = source.split("import importlib.metadata", 1)[1].split("\nif ON_COLAB", 1)[0]
     real_find_spec = importlib.util.find_spec

@@ -6,7 +6,9 @@
   :mod:`~course_utils.lesson.colab`: the Colab badge and the set-up cell itself, stamped with the version;
 - :mod:`~course_utils.lesson.plots` and :mod:`~course_utils.lesson.diagrams`: similarity heatmaps, score bars
   and the pictures of lessons 1-2;
+- :mod:`~course_utils.lesson.halt`: after a failed set-up cell, every later cell stops at once, saying why;
 - :mod:`~course_utils.lesson.doctor`: ``python -m course_utils doctor``, what is installed and what is missing;
+- :mod:`~course_utils.lesson.validate`: ``python -m course_utils validate``, where a student stands, per exercise;
 - :mod:`~course_utils.lesson.lab_contents`: the JupyterLab contents manager of ``python3 course.py start``.
 """
 

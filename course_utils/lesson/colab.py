@@ -34,6 +34,7 @@ from pathlib import Path
 
 from course_utils import __version__
 from course_utils.models.environment import COLAB_MODULE
+from course_utils.models.lessons import LESSON_MODELS, lesson_models
 
 __all__ = ["BADGE_IMAGE", "DISTRIBUTION", "PACKAGE", "SETUP_CELL_ID", "SETUP_TEMPLATE", "badge_markdown",
            "check_branch", "check_version", "github_path", "notebook_version", "setup_cell_source", "stamp_notebook",
@@ -48,10 +49,11 @@ DISTRIBUTION = "course-utils"
 PACKAGE = "course_utils"
 
 SETUP_TEMPLATE = '''\
-# Set-up: run this cell first. On Google Colab it installs the course package, the version this
-# notebook was made with (once per session, keeping Colab's own numpy and matplotlib); everywhere, it
-# checks that the course package is that version and that the course's models can be loaded
-# (locally they are kept in a folder that survives a reboot), and says what to do if not.
+# Set-up: run this cell first. On Google Colab it installs the course package, the version
+# this notebook was made with (once per session, keeping Colab's own numpy and matplotlib);
+# everywhere, it checks that the course package is that version and that this lesson's models
+# can be loaded (locally they are kept in a folder that survives a reboot), and says what to
+# do if not.
 COURSE_REPOSITORY = "{repository}"
 COURSE_VERSION = "{version}"
 import importlib.metadata, importlib.util, subprocess, sys
@@ -63,23 +65,26 @@ if ON_COLAB and (importlib.util.find_spec("{package}") is None
                  or importlib.metadata.version("{distribution}") != COURSE_VERSION):
     print(f"Installing version {{COURSE_VERSION}} of the course package (a minute or so) ...")
     # From the release's tag v<version>: a notebook cannot name the commit that contains it.
-    pip = subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--upgrade-strategy", "only-if-needed",
+    pip = subprocess.run([sys.executable, "-m", "pip", "install", "--quiet",
+                          "--upgrade-strategy", "only-if-needed",
                           f"{distribution} @ git+{{COURSE_REPOSITORY}}@v{{COURSE_VERSION}}"],
                          capture_output=True, text=True)
     if pip.returncode != 0:
-        raise RuntimeError("Installing the course package failed. pip said:\\n" + pip.stderr + pip.stdout)
+        raise RuntimeError("Installing the course package failed. pip said:\\n"
+                           + pip.stderr + pip.stdout)
     importlib.invalidate_caches()
 import {package}
 if getattr({package}, "__version__", None) != COURSE_VERSION:
     raise RuntimeError(
-        f"This notebook was made for version {{COURSE_VERSION}} of the course package, but version "
-        f"{{getattr({package}, '__version__', 'unknown')}} is loaded. Fix: " + (
+        f"This notebook was made for version {{COURSE_VERSION}} of the course package, but "
+        f"version {{getattr({package}, '__version__', 'unknown')}} is loaded. Fix: " + (
             "Runtime > Restart session, then run this cell again." if ON_COLAB else
-            f"bring the course folder to the notebook's version (`git pull`, or `git checkout v{{COURSE_VERSION}}`) "
-            "or open the lesson from the course folder's notebooks/ instead; then run `python3 course.py start` "
-            "again and run this cell again."))
+            "bring the course folder to the notebook's version (`git pull`, or "
+            f"`git checkout v{{COURSE_VERSION}}`) or open the lesson from the course folder's "
+            "notebooks/ instead; then run `python3 course.py start` again and run this "
+            "cell again."))
 from {package}.lesson.setup import prepare
-prepare()'''
+prepare("{lesson}")'''
 
 
 def github_path(repository: str) -> str:
@@ -112,15 +117,17 @@ def check_version(version: str) -> str:
     return version
 
 
-def setup_cell_source(repository: str, version: str = __version__) -> str:
-    """Source of the first code cell of every lesson, for the course package ``version`` (default: this one).
+def setup_cell_source(repository: str, version: str = __version__, *, lesson: str) -> str:
+    """Source of the first code cell of lesson ``lesson`` (its folder name), for the course package ``version``.
 
-    ValueError for a bad repository or version.
+    ValueError for a bad repository or version, or a lesson without a row in
+    :data:`course_utils.models.lessons.LESSON_MODELS` (the models its set-up cell checks).
     """
     github_path(repository)
     check_version(version)
+    lesson_models(lesson)
     return SETUP_TEMPLATE.format(repository=repository, version=version, colab_module=COLAB_MODULE,
-                                 package=PACKAGE, distribution=DISTRIBUTION)
+                                 package=PACKAGE, distribution=DISTRIBUTION, lesson=lesson)
 
 
 def notebook_version(notebook) -> str | None:
@@ -140,7 +147,10 @@ def stamp_problems(notebook, repository: str, branch: str, lesson: str, version:
         problems.append(f"expected one set-up cell with id {SETUP_CELL_ID!r}, found {len(setup)}")
     elif notebook_version(notebook) != version:
         problems.append(f"the set-up cell is stamped with version {notebook_version(notebook)}, not {version}")
-    elif setup[0].source != setup_cell_source(repository, version):
+    elif lesson not in LESSON_MODELS:
+        problems.append(f"lesson {lesson!r} has no row in course_utils/models/lessons.py (LESSON_MODELS): add the "
+                        "models its cells load there")
+    elif setup[0].source != setup_cell_source(repository, version, lesson=lesson):
         problems.append("the set-up cell differs from the template for this repository and version")
     elif notebook.cells.index(setup[0]) != next(i for i, c in enumerate(notebook.cells) if c.cell_type == "code"):
         problems.append("the set-up cell is not the first code cell")
@@ -164,7 +174,7 @@ def stamp_notebook(path: Path, repository: str, branch: str, version: str = __ve
     before = nbformat.writes(notebook)
     for cell in notebook.cells:
         if cell.get("id") == SETUP_CELL_ID:
-            cell.source = setup_cell_source(repository, version)
+            cell.source = setup_cell_source(repository, version, lesson=lesson)
     first_markdown = next(cell for cell in notebook.cells if cell.cell_type == "markdown")
     badge = badge_markdown(repository, branch, lesson)
     if _BADGE.search(first_markdown.source):

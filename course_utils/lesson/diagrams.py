@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from course_utils.lesson.plots import MAX_FIGURE_WIDTH_INCHES
+
 __all__ = ["DOCUMENT_COLOUR", "MODEL_COLOUR", "QUERY_COLOUR", "SCORE_COLOUR", "indexing_and_search",
            "interaction_paradigms", "pooled_vs_token_vectors"]
 
@@ -60,7 +62,7 @@ def interaction_paradigms():
     """
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(1, 3, figsize=(12, 4.2), layout="constrained")
+    fig, axes = plt.subplots(1, 3, figsize=(MAX_FIGURE_WIDTH_INCHES, 3.6), layout="constrained")
     titles = ["No interaction\n(dense bi-encoder)", "Early interaction\n(cross-encoder)",
               "Late interaction\n(ColBERT)"]
     for ax, title in zip(axes, titles):
@@ -125,7 +127,7 @@ def pooled_vs_token_vectors(labels, token_vectors, dims: int = 24):
     pooled = (mean / (np.linalg.norm(mean) or 1.0))[None, :dims]  # rescaled, as dense models output unit vectors
     limit = float(np.abs(shown).max()) or 1.0
     fig, (left, right) = plt.subplots(
-        1, 2, figsize=(11, 0.3 * len(labels) + 1.6), layout="constrained",
+        1, 2, figsize=(MAX_FIGURE_WIDTH_INCHES, 0.3 * len(labels) + 1.6), layout="constrained",
         gridspec_kw={"width_ratios": [1, 1]})
     left.imshow(shown, cmap="coolwarm", vmin=-limit, vmax=limit, aspect="auto")
     left.set_yticks(range(len(labels)), labels, fontsize=8)
@@ -149,8 +151,9 @@ def indexing_and_search():
     """
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(11, 3.6), layout="constrained")
+    fig, ax = plt.subplots(figsize=(MAX_FIGURE_WIDTH_INCHES, 3.4), layout="constrained")
     _blank(ax, "Indexing happens once, ahead of time; search happens for every query")
+    ax.set_xlim(-0.01, 1.0)  # the boxes' rounded edges at x = 0 stay inside
     top, bottom = 0.75, 0.28
     ax.text(0.0, top + 0.13, "INDEXING (offline)", fontsize=9, weight="bold")
     ax.text(0.0, bottom + 0.13, "SEARCH (online)", fontsize=9, weight="bold")
@@ -172,6 +175,6 @@ def indexing_and_search():
     _box(ax, 0.8, bottom, "MaxSim against\nstored vectors", SCORE_COLOUR, width=0.18, height=0.14)
     _arrow(ax, (0.61, bottom), (0.71, bottom))
     _arrow(ax, (0.8, top - 0.07), (0.8, bottom + 0.07))
-    _box(ax, 0.96, bottom, "top-k\nresults", "#e2e3e5", width=0.07, height=0.14)
-    _arrow(ax, (0.89, bottom), (0.925, bottom))
+    _box(ax, 0.95, bottom, "top-k\nresults", "#e2e3e5", width=0.07, height=0.14)  # inside the axes, pad too
+    _arrow(ax, (0.89, bottom), (0.915, bottom))
     return fig, ax

@@ -2,6 +2,11 @@
 
 Every function draws with matplotlib on a given ``ax`` (or a new figure), works
 headless (no screen needed) and returns ``(figure, axes)`` so a lesson can add to it.
+
+Every figure a lesson shows stays within :data:`MAX_FIGURE_WIDTH_PX` pixels as
+JupyterLab shows it inline (:func:`shown_width`), so that it is shown at 100% in a
+laptop's 1,366 px window; the notebook tests check every figure of every lesson
+(``tests/notebook_items.py``).
 """
 
 from __future__ import annotations
@@ -12,7 +17,28 @@ import numpy as np
 
 from course_utils.scoring.maxsim import as_token_vectors
 
-__all__ = ["score_bars", "similarity_heatmap"]
+__all__ = ["MAX_FIGURE_WIDTH_PX", "MAX_FIGURE_WIDTH_INCHES", "score_bars", "shown_width", "similarity_heatmap"]
+
+#: Widest figure a lesson may show, in pixels as shown inline (JupyterLab shows it unscaled in a 1,366 px window).
+MAX_FIGURE_WIDTH_PX = 950
+#: A ``figsize`` width (inches, at matplotlib's default 100 dpi: 920 px) whose figure stays within the limit
+#: with tight cropping's 0.1 inch pads, when nothing is drawn outside the figure (lessons 1 and 7 use it).
+MAX_FIGURE_WIDTH_INCHES = 9.2
+
+
+def shown_width(fig) -> int:
+    """The width in pixels of ``fig`` as the notebook shows it inline.
+
+    Renders the PNG the inline backend makes (``bbox_inches="tight"`` at the
+    figure's own dpi, as ``IPython.core.pylabtools.print_figure``) and reads its
+    width from the PNG header.
+    """
+    import io
+
+    buffer = io.BytesIO()
+    fig.canvas.print_figure(buffer, format="png", dpi=fig.dpi, bbox_inches="tight")
+    header = buffer.getvalue()[:24]
+    return int.from_bytes(header[16:20], "big")
 
 
 def _figure_and_axes(ax, size: tuple[float, float]):
@@ -63,13 +89,15 @@ def similarity_heatmap(query, document, query_labels: Sequence[str] | None = Non
     sims = q @ d.T
     rows = _check_labels(query_labels, len(q), "query_labels", "query vectors")
     cols = _check_labels(document_labels, len(d), "document_labels", "document vectors")
-    fig, ax = _figure_and_axes(ax, (max(4.0, 0.38 * len(cols) + 2.5), max(3.0, 0.28 * len(rows) + 1.5)))
+    width = min(MAX_FIGURE_WIDTH_INCHES, max(4.0, 0.38 * len(cols) + 2.5))
+    fig, ax = _figure_and_axes(ax, (width, max(3.0, 0.28 * len(rows) + 1.5)))
     image = ax.imshow(sims, cmap=cmap, aspect="auto", vmin=vmin, vmax=vmax)
     fig.colorbar(image, ax=ax, label="dot product")
     best = sims.argmax(axis=1)
     ax.scatter(best, np.arange(len(rows)), marker="s", s=60, facecolors="none", edgecolors="white",
                linewidths=1.5, label="best match of the query token")
-    ax.set_xticks(range(len(cols)), cols, rotation=60, ha="right", fontsize=8)
+    # more columns than fit 8-point labels in the widest figure: smaller labels (never below 6 points)
+    ax.set_xticks(range(len(cols)), cols, rotation=60, ha="right", fontsize=8 if len(cols) <= 17 else 6)
     ax.set_yticks(range(len(rows)), rows, fontsize=8)
     ax.set_xlabel(column_name)
     ax.set_ylabel(row_name)

@@ -2,7 +2,7 @@
 
 Every lesson loads its models by the names defined here, for example
 ``TextEmbedding(DENSE_MODEL)``. Before a class, ``python -m course_utils prefetch``
-downloads all three into fastembed's cache; on a machine without network,
+downloads every lesson's models into fastembed's cache; on a machine without network,
 :func:`check_models` says within about two seconds which model is missing and
 what to do, instead of fastembed's ~40 s of retries ending in "Could not load
 model ... from any source".
@@ -10,7 +10,8 @@ model ... from any source".
 The package also holds :mod:`~course_utils.models.cache` (the model folder that survives a
 reboot), :mod:`~course_utils.models.guard` (fast failure of model loads when models are missing),
 :mod:`~course_utils.models.environment` (Colab or local, temporary settings: here because the model
-folder depends on it, and ``lesson`` sits above ``models``) and :mod:`~course_utils.models.standins`
+folder depends on it, and ``lesson`` sits above ``models``), :mod:`~course_utils.models.lessons` (which
+models each lesson loads: its set-up cell checks exactly those) and :mod:`~course_utils.models.standins`
 (offline stand-in models for tests and grading).
 """
 
@@ -28,8 +29,8 @@ from course_utils.models.environment import environment_variables
 __all__ = ["ALL_MODELS", "BM25_MODEL", "COLBERT_DIM", "COLBERT_QUERY_LENGTH", "COLPALI_MODEL", "CROSS_ENCODER_MODEL",
            "DENSE_DIM", "DENSE_MODEL", "LATE_INTERACTION_MODEL", "STANDIN_MARKER", "VISUAL_MODEL", "VISUAL_MODELS",
            "ModelsUnavailableError", "cache_dir", "cache_folder_name", "cached_snapshot", "check_models",
-           "hub_endpoint", "hub_files", "hub_offline_by_setting", "hub_reachable", "is_standin", "missing_models",
-           "prefetch"]
+           "how_to_get_models", "hub_endpoint", "hub_files", "hub_offline_by_setting", "hub_reachable", "is_standin",
+           "missing_models", "prefetch", "prefetch_command"]
 
 #: Dense (single-vector) embedding model: one 384-d vector per text.
 DENSE_MODEL = "BAAI/bge-small-en-v1.5"
@@ -179,13 +180,16 @@ def is_standin(model_name: str) -> bool:
     return snapshot is not None and (snapshot / STANDIN_MARKER).exists()
 
 
-def check_models(model_names=ALL_MODELS, timeout: float = 1.5, *, verbose: bool = False) -> None:
+def check_models(model_names=ALL_MODELS, timeout: float = 1.5, *, verbose: bool = False,
+                 prefetch_hint: str = "") -> None:
     """Make sure every model in ``model_names`` can be loaded, within about ``timeout`` seconds.
 
     Passes when each model is in fastembed's cache, or when the model hub can
     be reached (fastembed will then download what is missing). With ``verbose``,
-    says in one line which of the two it is, and warns when the cached models are
-    the course's offline test stand-ins.
+    says in one line which of the two it is, names the models on the next, and
+    warns when the cached models are the course's offline test stand-ins.
+    ``prefetch_hint`` (e.g. ``" --lesson 02-maxsim"``) is added to the ``prefetch``
+    command the message suggests.
 
     Raises:
         ModelsUnavailableError: naming the missing models, the cache folder
@@ -196,7 +200,8 @@ def check_models(model_names=ALL_MODELS, timeout: float = 1.5, *, verbose: bool 
         if verbose:
             uncached = [name for name in model_names if cached_snapshot(name) is None]
             print(f"Models ready: {len(model_names) - len(uncached)} of {len(model_names)} in the cache ({cache_dir()})"
-                  + (f", the others download from {hub_endpoint()} when first loaded." if uncached else "."))
+                  + (f", the others download from {hub_endpoint()} when first loaded." if uncached else ".")
+                  + "\n  " + ", ".join(model_names))
             standins = [name for name in model_names if is_standin(name)]
             if standins:
                 print("Note: these are the course's offline test stand-ins, not the real models" + (
@@ -208,23 +213,50 @@ def check_models(model_names=ALL_MODELS, timeout: float = 1.5, *, verbose: bool 
     why = ("HF_HUB_OFFLINE is set, so nothing may be downloaded" if offline
            else f"the model hub {hub_endpoint()} cannot be reached from this machine")
     raise ModelsUnavailableError(f"Missing model(s): {', '.join(missing)}. They are not in the model cache "
-                                 f"({cache_dir()}) and {why}.\n" + _how_to_get_models(offline))
+                                 f"({cache_dir()}) and {why}.\n" + _how_to_get_models(offline, prefetch_hint))
 
 
-def _how_to_get_models(offline: bool) -> str:
+def prefetch_command(arguments: str = "", colab: bool | None = None) -> str:
+    """The ``prefetch`` command as the student types it: ``.venv/bin/python -m course_utils prefetch ...`` locally
+    (``.venv\\Scripts\\python`` on Windows).
+
+    Locally plain ``python`` is not the course's environment (``course.py start`` installs into ``.venv``);
+    on Colab (``colab`` None: decided now) the notebook's own Python is the course's.
+    """
+    from course_utils.models.environment import on_colab
+
+    colab = on_colab() if colab is None else colab
+    local = ".venv\\Scripts\\python" if os.name == "nt" else ".venv/bin/python"
+    return f"{'python' if colab else local} -m course_utils prefetch{arguments}"
+
+
+def how_to_get_models(offline: bool, prefetch_hint: str = "") -> list[str]:
+    """The fixes for missing models, most direct first (``offline``: HF_HUB_OFFLINE is set).
+
+    The set-up cell's message and ``doctor`` list these same fixes.
+    """
+    from course_utils.models.environment import on_colab
+
+    colab = on_colab()
+    return [
+        "connect to the internet" + (" and unset HF_HUB_OFFLINE" if offline else "") + ", then run the set-up "
+        "cell (the lesson's first code cell) again. Behind a proxy, set HTTPS_PROXY to its address (for example "
+        "HTTPS_PROXY=http://proxy.example.org:3128); where huggingface.co is blocked but a mirror of the hub is "
+        "allowed, set HF_ENDPOINT to the mirror's address;",
+        f"on a machine with internet, run `{prefetch_command(prefetch_hint + ' --cache-dir DIR', colab=False)}` in "
+        "the course folder (`python -m ...` with conda), copy DIR here and set FASTEMBED_CACHE_PATH=DIR;",
+        *([] if colab else ["to look around without models, start the course with `python3 course.py start "
+                            "--offline-preview` (stand-in models " + STANDIN_TEXT_MODELS_ARE + ");"]),
+    ]
+
+
+def _how_to_get_models(offline: bool, prefetch_hint: str = "") -> str:
     """The fixes listed under a missing-models message (``offline``: HF_HUB_OFFLINE is set)."""
     from course_utils.models.environment import on_colab
 
     colab = on_colab()
     fixes = [
-        "connect to the internet" + (" and unset HF_HUB_OFFLINE" if offline else "") + ", then run the set-up "
-        "cell (the lesson's first code cell) again. Behind a proxy, set HTTPS_PROXY to its address (for example "
-        "HTTPS_PROXY=http://proxy.example.org:3128); where huggingface.co is blocked but a mirror of the hub is "
-        "allowed, set HF_ENDPOINT to the mirror's address;",
-        "on a machine with internet, run `python -m course_utils prefetch --cache-dir DIR` in the course "
-        "environment, copy DIR here and set FASTEMBED_CACHE_PATH=DIR;",
-        *([] if colab else ["to look around without models, start the course with `python3 course.py start "
-                            "--offline-preview` (stand-in models " + STANDIN_TEXT_MODELS_ARE + ");"]),
+        *how_to_get_models(offline, prefetch_hint),
         "for a full report, run these two lines in a notebook cell:\n"
         "         import sys\n"
         "         !{sys.executable} -m course_utils doctor",

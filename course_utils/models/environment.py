@@ -12,8 +12,8 @@ import importlib.util
 import os
 from collections.abc import Iterator
 
-__all__ = ["COLAB_MODULE", "QDRANT_SERVER_SETTINGS", "REPORTED_PACKAGES", "environment_variables", "on_colab",
-           "package_version"]
+__all__ = ["COLAB_MODULE", "OFFLINE_PREVIEW_VARIABLE", "QDRANT_SERVER_SETTINGS", "REPORTED_PACKAGES",
+           "environment_variables", "in_offline_preview", "on_colab", "package_version"]
 
 #: Packages whose versions ``doctor`` reports, lesson packages first.
 REPORTED_PACKAGES = ("course-utils", "fastembed", "onnxruntime", "numpy", "matplotlib", "qdrant-client",
@@ -23,6 +23,9 @@ REPORTED_PACKAGES = ("course-utils", "fastembed", "onnxruntime", "numpy", "matpl
 #: Environment variables that point the lessons at a Qdrant server instead of the embedded mode
 #: (read by ``course_utils.qdrant``; tests and grading remove them).
 QDRANT_SERVER_SETTINGS = ("QDRANT_URL", "QDRANT_API_KEY", "QDRANT_COLLECTION_PREFIX")
+
+#: Set to 1 by ``python3 course.py start --offline-preview`` for JupyterLab and its kernels (see course.py).
+OFFLINE_PREVIEW_VARIABLE = "COURSE_OFFLINE_PREVIEW"
 
 #: The module only Google Colab has; its presence is what "running on Colab" means here.
 COLAB_MODULE = "google.colab"
@@ -78,3 +81,8 @@ def environment_variables(**values: str) -> Iterator[None]:
                 os.environ.pop(name, None)
             else:
                 os.environ[name] = value
+
+
+def in_offline_preview() -> bool:
+    """True in a JupyterLab started with ``python3 course.py start --offline-preview`` (and its kernels)."""
+    return os.environ.get(OFFLINE_PREVIEW_VARIABLE, "") == "1"

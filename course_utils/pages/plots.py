@@ -11,12 +11,14 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from course_utils.lesson.plots import MAX_FIGURE_WIDTH_INCHES
 from course_utils.pages.vectors import PageLayout, patch_box, patch_map
 
 __all__ = ["MAX_WIDTH_INCHES", "page_thumbnails", "show_patch_grid", "token_heatmaps"]
 
-#: Widest figure, in inches (x 100 dpi inline = 920 pixels, plus matplotlib's 0.1-inch crop padding).
-MAX_WIDTH_INCHES = 9.2
+#: Widest figure, in inches (x 100 dpi inline = 920 pixels, plus matplotlib's 0.1-inch crop padding): the
+#: course's one setting, :data:`course_utils.lesson.plots.MAX_FIGURE_WIDTH_INCHES`.
+MAX_WIDTH_INCHES = MAX_FIGURE_WIDTH_INCHES
 
 
 def show_patch_grid(image, layout: PageLayout, *, title: str | None = None):

@@ -117,7 +117,7 @@ def test_stamping_another_setting_changes_exactly_the_badge_and_the_setup_cell(t
     badge = next(i for i, cell in enumerate(after.cells) if colab._BADGE.search(cell.source))
     assert changed == sorted({setup, badge})
     assert cells_without_stamp(before) == cells_without_stamp(after)
-    assert after.cells[setup].source == colab.setup_cell_source(FORK[0])
+    assert after.cells[setup].source == colab.setup_cell_source(FORK[0], lesson=original.parent.name)
     assert colab.badge_markdown(*FORK, original.parent.name) in after.cells[badge].source
 
     assert colab.stamp_notebook(copy, *FORK) is False  # stamping is idempotent
@@ -137,8 +137,8 @@ def test_a_setting_colab_cannot_use_is_refused(repository, branch):
 @pytest.mark.parametrize("version", ["main", "0.2.0; rm -rf ~", '0.2" + "0', "v0.2.0", "", "0.2.0\n"])
 def test_a_version_that_is_no_release_number_is_refused(version):
     with pytest.raises(ValueError):
-        colab.setup_cell_source(REPOSITORY, version)
-    assert colab.setup_cell_source(REPOSITORY, "0.10.2rc1")
+        colab.setup_cell_source(REPOSITORY, version, lesson="02-maxsim")
+    assert colab.setup_cell_source(REPOSITORY, "0.10.2rc1", lesson="02-maxsim")
 
 
 # -- the version every notebook is stamped with ------------------------------------------------------
@@ -184,7 +184,8 @@ def test_on_colab_a_session_holding_another_version_installs_it_then_asks_for_a_
 
 
 def test_the_colab_install_comment_says_why_a_tag():
-    assert "a notebook cannot name the commit that contains it" in colab.setup_cell_source(REPOSITORY)
+    source = colab.setup_cell_source(REPOSITORY, lesson="02-maxsim")
+    assert "a notebook cannot name the commit that contains it" in source
 
 
 def test_a_fork_sets_its_url_and_restamps_with_course_py(tmp_path, monkeypatch):
@@ -279,7 +280,7 @@ def course_package_missing(monkeypatch, recorder):
 def run_setup_cell(repository: str = REPOSITORY, version: str = VERSION) -> dict:
     """Execute the set-up cell as a kernel would; return its variables."""
     namespace = {"__name__": "__main__"}
-    exec(compile(colab.setup_cell_source(repository, version), "<set-up cell>", "exec"), namespace)
+    exec(compile(colab.setup_cell_source(repository, version, lesson="02-maxsim"), "<set-up cell>", "exec"), namespace)
     return namespace
 
 
@@ -335,7 +336,7 @@ def test_a_failed_install_on_colab_shows_what_pip_said(on_colab, recorder, cours
 
 
 def test_the_cell_and_the_package_detect_colab_the_same_way(monkeypatch):
-    source = colab.setup_cell_source(REPOSITORY)
+    source = colab.setup_cell_source(REPOSITORY, lesson="02-maxsim")
     assert f'    ON_COLAB = importlib.util.find_spec("{environment.COLAB_MODULE}") is not None' in source
     assert "except ModuleNotFoundError:" in source  # as environment.on_colab: no google package, no Colab
     monkeypatch.setitem(sys.modules, colab.PACKAGE, course_utils)
@@ -398,7 +399,11 @@ def test_doctor_locally_gives_local_fixes(not_on_colab, no_models_no_hub, monkey
     assert len(report.problems) == 3, problems  # fastembed, the models, and their cache in a temporary folder
     assert "is in a temporary folder" in problems
     assert "python3 course.py start" in problems and sys.executable in problems
-    assert "before starting Jupyter" in problems and "Colab" not in problems
+    assert "Colab" not in problems
+    # the set-up cell's fixes, with the local prefetch command
+    for fix in course_utils.models.how_to_get_models(offline=False):
+        assert fix in problems
+    assert "`.venv/bin/python -m course_utils prefetch --cache-dir DIR`" in problems and "--offline-preview" in problems
 
 
 def test_doctor_command_detects_colab_like_the_setup_cell(tmp_path):

@@ -1,0 +1,172 @@
+"""``python -m course_utils validate NOTEBOOK``: where a student stands, exercise by exercise.
+
+nbgrader's Validate button lists only the test cells that fail, each with its raw
+error (a long traceback for an exercise not answered yet), without exercise numbers
+or a count, says nothing about the exercises that pass, and nothing about a failed
+set-up cell, the usual cause when every exercise fails. Its dialog is drawn by
+nbgrader's JupyterLab extension from the list of failed cells that its server
+handler returns (``nbgrader/server_extensions/validate_assignment``: a fixed
+``Validator``, no setting to change what it reports), so the course cannot change
+it without shipping its own JupyterLab extension.
+
+This command runs the saved notebook from the top in a fresh kernel, as the button
+does (every cell, errors allowed), and prints, first, whether the set-up cell failed
+(and what it said), then one line per exercise::
+
+    Exercise 1 (2 points): passed (visible checks; hidden checks run when graded)
+    Exercise 2 (3 points): not solved yet (answer_function still raises NotImplementedError)
+    Exercise 3 (3 points): failed: Not yet: expected 4.0, got 3.0. Hint: ...
+
+and a count. :func:`summarize` reads an executed notebook; :func:`run` executes and prints.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+__all__ = ["ExerciseResult", "Summary", "execute", "format_summary", "run", "summarize"]
+
+#: The set-up cell's id (course_utils.lesson.colab.SETUP_CELL_ID; not imported: that module needs the package
+#: version and this one must stay light).
+_SETUP_CELL_ID = "course-setup"
+_HEADING = re.compile(r"^#+\s*(?:\S+\s+)?Exercise\s+(\d+)\s*(\([^)]*\))?", re.M)
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
+@dataclass
+class ExerciseResult:
+    """One exercise: its number, points, status ("passed", "not solved yet", "failed", "not checked") and why."""
+
+    number: int
+    points: str
+    status: str
+    message: str = ""
+
+
+@dataclass
+class Summary:
+    """What :func:`summarize` found: the set-up cell's error ("" if it passed) and each exercise's result."""
+
+    setup_error: str = ""
+    exercises: list[ExerciseResult] = field(default_factory=list)
+
+    @property
+    def passed(self) -> int:
+        return sum(result.status == "passed" for result in self.exercises)
+
+
+def _error(cell) -> tuple[str, str] | None:
+    """(exception name, its message without colour codes) of a code cell's error output, or None."""
+    for output in cell.get("outputs", []):
+        if output.get("output_type") == "error":
+            return output.get("ename", ""), _ANSI.sub("", output.get("evalue", ""))
+    return None
+
+
+def _unsolved_function(cell) -> str:
+    """The name of the function whose ``raise NotImplementedError`` a test cell's traceback ends in ("" if unknown)."""
+    for output in cell.get("outputs", []):
+        frames = [_ANSI.sub("", line) for line in output.get("traceback", [])]
+        names = re.findall(r"in (\w+)\(", "\n".join(frames))
+        if names:
+            return names[-1]
+    return ""
+
+
+def summarize(notebook) -> Summary:
+    """The set-up cell's error and every exercise's result, from an executed lesson notebook (nbformat node).
+
+    Exercises are the nbgrader test cells (``grade`` with points), numbered by the
+    markdown heading above them ("### Exercise 2 (3 points): ...") or else in order.
+    """
+    summary, heading = Summary(), (None, "")
+    for cell in notebook.cells:
+        if cell.cell_type == "markdown":
+            match = _HEADING.search(cell.source)
+            heading = (int(match.group(1)), (match.group(2) or "").strip("()")) if match else heading
+            continue
+        if cell.get("id") == _SETUP_CELL_ID:
+            error = _error(cell)
+            summary.setup_error = f"{error[0]}: {error[1]}" if error else ""
+            continue
+        nbgrader = cell.metadata.get("nbgrader", {})
+        if not (nbgrader.get("grade") and nbgrader.get("points")):
+            continue
+        number = heading[0] if heading[0] is not None else len(summary.exercises) + 1
+        summary.exercises.append(_result(cell, number, heading[1] or f"{nbgrader['points']} points"))
+    return summary
+
+
+def _result(cell, number: int, points: str) -> ExerciseResult:
+    """One test cell's result."""
+    error = _error(cell)
+    if error is None:
+        ran = cell.get("execution_count") is not None or cell.get("outputs")
+        return ExerciseResult(number, points, "passed" if ran else "not checked", "" if ran else "the cell did not run")
+    name, message = error
+    if name == "SetupFailedError":
+        return ExerciseResult(number, points, "not checked", "the set-up cell failed (above)")
+    if name == "NotImplementedError":
+        function = _unsolved_function(cell)
+        return ExerciseResult(number, points, "not solved yet",
+                              f"{function} still raises NotImplementedError" if function else "")
+    if name == "CheckFailed":
+        return ExerciseResult(number, points, "failed", message)
+    return ExerciseResult(number, points, "failed", f"{name}: {message}" if message else name)
+
+
+def format_summary(summary: Summary) -> str:
+    """The report :func:`run` prints."""
+    lines = []
+    if summary.setup_error:
+        lines += ["The set-up cell (the lesson's first code cell) FAILED, so the exercises could not be checked. "
+                  "It said:", "  " + summary.setup_error.replace("\n", "\n  "), ""]
+    for result in summary.exercises:
+        detail = {"passed": " (visible checks; hidden checks run when graded)"}.get(result.status, "")
+        lines.append(f"Exercise {result.number} ({result.points}): {result.status}{detail}"
+                     + (f": {result.message}" if result.message else ""))
+    if not summary.exercises:
+        lines.append("This notebook has no graded exercises.")
+    else:
+        lines += ["", f"{summary.passed} of {len(summary.exercises)} exercises pass their visible checks."]
+    return "\n".join(lines)
+
+
+def execute(path: str | Path, timeout: int = 600):
+    """Run the saved notebook at ``path`` from the top in a fresh kernel, every cell (errors allowed).
+
+    Raises:
+        FileNotFoundError: no notebook at ``path``.
+        RuntimeError: nbclient (part of Jupyter) is not installed.
+    """
+    import nbformat
+
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"notebook {str(path)!r} not found: give the path of a lesson's .ipynb file "
+                                "(for example notebooks/02-maxsim/02-maxsim.ipynb)")
+    try:
+        from nbclient import NotebookClient
+    except ImportError:
+        raise RuntimeError("validate needs nbclient, which comes with Jupyter: start the course with "
+                           "`python3 course.py start`, or run this in the course environment") from None
+    notebook = nbformat.read(path, as_version=4)
+    client = NotebookClient(notebook, timeout=timeout, allow_errors=True, kernel_name="python3",
+                            resources={"metadata": {"path": str(path.parent.resolve())}})
+    if os.name != "nt":  # Unix sockets, as course.py start's kernels: no "susceptible to eavesdropping" warning
+        from jupyter_client import KernelManager
+
+        client.km = KernelManager(kernel_name="python3", transport="ipc")
+    client.execute()
+    return notebook
+
+
+def run(path: str | Path, timeout: int = 600) -> int:
+    """Execute the notebook at ``path``, print the summary; 0 when every exercise passes, 1 otherwise."""
+    print(f"Running {path} from the top in a fresh kernel (as nbgrader's Validate button does) ...", flush=True)
+    summary = summarize(execute(path, timeout))
+    print(format_summary(summary))
+    return 0 if summary.exercises and summary.passed == len(summary.exercises) and not summary.setup_error else 1

@@ -1,0 +1,85 @@
+"""python -m course_utils validate: the set-up cell's failure first, then each exercise passed / not solved yet /
+failed with the check's message, on a real lesson notebook run as nbgrader's Validate button runs it."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+
+from course_utils.lesson import validate
+
+ROOT = Path(__file__).resolve().parents[2]
+LESSON = "02-maxsim"
+
+
+def student_notebook(tmp_path: Path, answers: dict[str, str]) -> Path:
+    """Lesson 2's student notebook with some answer cells replaced (cell id -> source), saved in tmp_path."""
+    notebook = nbformat.read(ROOT / "notebooks" / LESSON / f"{LESSON}.ipynb", as_version=4)
+    for cell in notebook.cells:
+        if cell.get("id") in answers:
+            cell.source = answers[cell.get("id")]
+    path = tmp_path / LESSON / f"{LESSON}.ipynb"
+    path.parent.mkdir()
+    nbformat.write(notebook, path)
+    return path
+
+
+def run_validate(path: Path, **env: str) -> subprocess.CompletedProcess:
+    environment = {**os.environ, "MPLBACKEND": "Agg", **env}
+    return subprocess.run([sys.executable, "-m", "course_utils", "validate", str(path)], capture_output=True,
+                          text=True, timeout=300, env=environment, cwd=path.parent)
+
+
+def test_each_exercise_is_passed_not_solved_yet_or_failed_with_the_checks_message(tmp_path):
+    solution = nbformat.read(ROOT / "solutions" / LESSON / f"{LESSON}.ipynb", as_version=4)
+    right = next(cell.source for cell in solution.cells if cell.get("id") == "ex1-answer")
+    path = student_notebook(tmp_path, {"ex1-answer": right,
+                                       "ex2-answer": "def maxsim_vectorized(*args):\n    return 0.0"})
+    result = run_validate(path)  # the session's stand-in models (conftest.py)
+    assert result.returncode == 1, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[1].startswith("Exercise 1 (3 points): passed"), result.stdout
+    assert lines[2].startswith("Exercise 2 (2 points): failed: Not yet: expected"), result.stdout
+    assert lines[3] == "Exercise 3 (3 points): not solved yet: best_matches still raises NotImplementedError"
+    assert lines[-1] == "1 of 5 exercises pass their visible checks."
+    assert "set-up" not in result.stdout and "Traceback" not in result.stdout + result.stderr
+    assert "eavesdropping" not in result.stderr
+
+
+def test_a_failed_setup_cell_is_said_first_and_no_exercise_is_blamed(tmp_path):
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        hub = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    path = student_notebook(tmp_path, {})
+    result = run_validate(path, FASTEMBED_CACHE_PATH=str(tmp_path / "no-models"), HF_ENDPOINT=hub,
+                          HF_HUB_OFFLINE="")
+    lines = result.stdout.splitlines()
+    assert lines[1].startswith("The set-up cell (the lesson's first code cell) FAILED"), result.stdout
+    assert lines[2].startswith("  ModelsUnavailableError: Missing model(s): colbert-ir/colbertv2.0.")
+    exercises = [line for line in lines if line.startswith("Exercise ")]
+    assert len(exercises) == 5
+    assert all(line.endswith("not checked: the set-up cell failed (above)") for line in exercises), exercises
+    assert result.returncode == 1
+
+
+def test_summarize_numbers_exercises_by_their_headings_and_reads_errors():
+    notebook = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_markdown_cell("### ✏️ Exercise 4 (2 points): something"),
+        nbformat.v4.new_code_cell("check(f(), 1)", metadata={"nbgrader": {"grade": True, "points": 2}},
+                                  outputs=[nbformat.v4.new_output("error", ename="ValueError", evalue="bad shape",
+                                                                  traceback=[])], execution_count=3),
+    ])
+    summary = validate.summarize(notebook)
+    assert [(r.number, r.points, r.status, r.message) for r in summary.exercises] == [
+        (4, "2 points", "failed", "ValueError: bad shape")]
+    assert "0 of 1 exercises" in validate.format_summary(summary)
+
+
+def test_a_missing_notebook_is_named(tmp_path):
+    result = run_validate(tmp_path / "nothing.ipynb")
+    assert result.returncode == 2 and "not found" in result.stderr and "nothing.ipynb" in result.stderr
