@@ -27,7 +27,8 @@ from qdrant_client import QdrantClient, models
 
 from course_utils.qdrant.edge_shard import TemporaryShard
 
-__all__ = ["EdgeHybridIndex", "create_hybrid_collection", "hybrid_points", "pipeline_by_hand", "pipeline_request"]
+__all__ = ["EdgeHybridIndex", "create_hybrid_collection", "hybrid_points", "muvera_request", "pipeline_by_hand",
+           "pipeline_request"]
 
 DENSE, BM25, MUVERA, COLBERT = "dense", "bm25", "muvera", "colbert"
 
@@ -95,6 +96,18 @@ def pipeline_request(dense_query, sparse_query, colbert_query, *, first_limit: i
             "limit": _positive_int(limit, "limit")}
 
 
+def muvera_request(fde_query, colbert_query, *, candidates: int, limit: int) -> dict:
+    """Keyword arguments of ``query_points``: MUVERA's top ``candidates`` (FDE dot product), reranked by MaxSim.
+
+    Args:
+        fde_query: ``(fde_dim,)`` the query's FDE (``Muvera.process_query``); colbert_query: ``(tokens, dim)``.
+    """
+    first = models.Prefetch(query=np.asarray(fde_query, dtype=float).tolist(), using=MUVERA,
+                            limit=_positive_int(candidates, "candidates"))
+    return {"prefetch": first, "query": np.asarray(colbert_query, dtype=float).tolist(), "using": COLBERT,
+            "limit": _positive_int(limit, "limit")}
+
+
 class EdgeHybridIndex(TemporaryShard):
     """The same collection in a Qdrant Edge shard (temporary folder, deleted by :meth:`close`)."""
 
@@ -139,6 +152,17 @@ class EdgeHybridIndex(TemporaryShard):
                             np.asarray(dense_query, dtype=np.float32).tolist(), using=DENSE))])
         hits = self.shard.query(edge.QueryRequest(
             limit=_positive_int(limit, "limit"), prefetches=[fused], params=exact,
+            query=edge.Query.Nearest(np.asarray(colbert_query, dtype=np.float32).tolist(), using=COLBERT)))
+        return [(int(hit.id), float(hit.score)) for hit in hits]
+
+
+    def muvera_pipeline(self, fde_query, colbert_query, *, candidates: int, limit: int) -> list[tuple[int, float]]:
+        """The request of :func:`muvera_request` in Edge: ``[(point id, MaxSim score), ...]``, best first."""
+        exact = edge.SearchParams(exact=True)
+        first = edge.Prefetch(limit=_positive_int(candidates, "candidates"), params=exact, query=edge.Query.Nearest(
+            np.asarray(fde_query, dtype=np.float32).tolist(), using=MUVERA))
+        hits = self.shard.query(edge.QueryRequest(
+            limit=_positive_int(limit, "limit"), prefetches=[first], params=exact,
             query=edge.Query.Nearest(np.asarray(colbert_query, dtype=np.float32).tolist(), using=COLBERT)))
         return [(int(hit.id), float(hit.score)) for hit in hits]
 

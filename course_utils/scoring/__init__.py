@@ -3,6 +3,8 @@
 - :mod:`~course_utils.scoring.maxsim`: MaxSim for one document or a packed corpus, top-k (lessons 1-3, used
   by every later lesson);
 - :mod:`~course_utils.scoring.metrics`: recall@k, precision@k, MRR@k, nDCG@k (lessons 3, 5, 6, 7);
+- :mod:`~course_utils.scoring.paired`: the paired per-query difference of two pipelines and its bootstrap
+  interval (lesson 5a);
 - :mod:`~course_utils.scoring.tokens`: token labels aligned row for row with ColBERT's vectors (lessons 1-2).
 """
 
