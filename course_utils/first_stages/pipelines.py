@@ -92,10 +92,14 @@ class Pipelines:
             return self.tokens.candidates(query.colbert, self.per_token)[:self.depth]
         raise ValueError(f"unknown first stage {name!r}; choose one of {[n for n in self.names if RERANK not in n]}")
 
+    def rerank_scores(self, query: QueryVectors, candidates) -> np.ndarray:
+        """float ``(len(candidates),)`` exact MaxSim of the query with each candidate (passage indices)."""
+        return score_corpus(query.colbert, [self.colbert_passages[int(i)] for i in candidates])
+
     def rerank(self, query: QueryVectors, candidates) -> np.ndarray:
         """``candidates`` (passage indices) reordered by exact MaxSim, best first (ties: given order)."""
         positions = [int(i) for i in candidates]
-        maxsim = score_corpus(query.colbert, [self.colbert_passages[i] for i in positions])
+        maxsim = self.rerank_scores(query, positions)
         return np.array([positions[i] for i in np.argsort(-maxsim, kind="stable")], dtype=np.int64)
 
     def rank(self, name: str, query: QueryVectors) -> np.ndarray:

@@ -29,12 +29,12 @@ class PairedDifference(tuple):
     high = property(lambda self: self[2])
 
     def in_words(self, a: str, b: str, what: str = "nDCG@10") -> str:
-        """One sentence: who is ahead by how much, and whether the interval decides it."""
-        ahead, behind = (a, b) if self.mean >= 0 else (b, a)
-        verdict = ("the interval excludes 0: on queries like these, the lead holds"
-                   if self.low > 0 or self.high < 0 else "the interval contains 0: these queries do not decide")
-        return (f"{ahead} is {abs(self.mean):.3f} {what} ahead of {behind} on average "
-                f"(95% bootstrap interval of {a} - {b}: [{self.low:+.3f}, {self.high:+.3f}]); {verdict}")
+        """One line: who is ahead by how much, the interval of ``a - b``, and whether it decides."""
+        ahead = a if self.mean >= 0 else b
+        verdict = ("excludes 0: the lead holds on queries like these" if self.low > 0 or self.high < 0
+                   else "contains 0: these queries do not decide")
+        return (f"{a} - {b}: {self.mean:+.3f} {what} ({ahead} ahead); "
+                f"95% interval [{self.low:+.3f}, {self.high:+.3f}] {verdict}")
 
 
 def paired_bootstrap(a, b, *, resamples: int = 10_000, seed: int = 0, level: float = 0.95) -> PairedDifference:
