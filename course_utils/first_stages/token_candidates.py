@@ -24,6 +24,16 @@ from course_utils.scoring.maxsim import PackedCorpus, as_token_vectors
 __all__ = ["TokenIndex"]
 
 
+def _nearest(similarity: np.ndarray, fetch: int) -> np.ndarray:
+    """int ``(rows, fetch)``: each row's ``fetch`` largest columns; among equal values the lower column first."""
+    kth = np.partition(similarity, -fetch, axis=1)[:, -fetch:-fetch + 1 or None]   # (rows, 1) the cut value
+    chosen = []
+    for row, cut in zip(similarity, kth[:, 0]):
+        above = np.flatnonzero(row > cut)
+        chosen.append(np.concatenate([above, np.flatnonzero(row == cut)[:fetch - len(above)]]))
+    return np.array(chosen, dtype=np.int64)
+
+
 class TokenIndex:
     """Every token vector of a corpus, with the passage that owns it.
 
@@ -41,6 +51,7 @@ class TokenIndex:
     def __init__(self, passages: Sequence | PackedCorpus):
         packed = passages if isinstance(passages, PackedCorpus) else PackedCorpus.from_documents(passages)
         self.vectors = np.asarray(packed.vectors, dtype=np.float32)
+        self._vectors64 = self.vectors.astype(np.float64)
         self.owner = np.repeat(np.arange(len(packed), dtype=np.int64), packed.lengths)
         self.n_passages = len(packed)
 
@@ -56,7 +67,8 @@ class TokenIndex:
 
         Returns:
             The union of their owners (``m <= n``), by decreasing partial MaxSim (the sum over query tokens
-            of the best retrieved similarity a passage owns), ties: lower passage index first.
+            of the best retrieved similarity a passage owns), ties: lower passage index first. Equally
+            similar token vectors at the ``per_token`` cut: the lower row of the index is fetched.
 
         Raises:
             ValueError: ``query`` is not 2-D with the index's ``dim``, or ``per_token`` is not a whole number >= 1.
@@ -65,8 +77,8 @@ class TokenIndex:
         if isinstance(per_token, bool) or not isinstance(per_token, numbers.Integral) or per_token < 1:
             raise ValueError(f"per_token must be a whole number >= 1, got {per_token!r}")
         fetch = min(int(per_token), len(self.owner))
-        similarity = q.astype(np.float32) @ self.vectors.T                      # (query tokens, total tokens)
-        nearest = np.argpartition(-similarity, fetch - 1, axis=1)[:, :fetch]   # (query tokens, fetch)
+        similarity = q.astype(np.float64) @ self._vectors64.T                 # (query tokens, total tokens)
+        nearest = _nearest(similarity, fetch)                                  # (query tokens, fetch)
         rows = np.repeat(np.arange(len(q)), fetch)
         owners, values = self.owner[nearest.ravel()], similarity[rows, nearest.ravel()]
         keys = rows * self.n_passages + owners                                 # one key per (query token, passage)
