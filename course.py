@@ -314,7 +314,7 @@ def generate(args: list[str]) -> int:
              "import nbformat; from course_utils.lesson.moved import MOVED_LESSONS, pointer_notebook\n"
              "for old in MOVED_LESSONS:  # the ungraded pointers left where a moved lesson was\n"
              f"    path = Path({str(ROOT)!r}) / 'notebooks' / old / f'{{old}}.ipynb'\n"
-             "    path.parent.mkdir(exist_ok=True)\n"
+             "    path.parent.mkdir(parents=True, exist_ok=True)\n"
              "    nbformat.write(pointer_notebook(old, sys.argv[1], sys.argv[2]), str(path))\n"
              "    print('pointer ' + str(path))")
     paths = [str(ROOT / "solutions" / name / f"{name}.ipynb") for name in names]

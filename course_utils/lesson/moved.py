@@ -1,6 +1,6 @@
 """Lessons that were split or renamed: what an old Colab link or an old ``grade`` command meets.
 
-Lesson 5 (``05-first-stages``) became two graded lessons in version 0.2.0 of the course. A student
+Lesson 5 (``05-first-stages``) became two graded lessons after version 0.2.0 of the course. A student
 may still hold a link to the old notebook and an instructor a command with the old name, so:
 
 - ``python3 course.py generate`` writes :func:`pointer_notebook` to ``notebooks/05-first-stages/``: a
