@@ -232,3 +232,23 @@ def test_a_collection_without_muvera_runs_the_hybrid_pipeline():
         client.close()
     with EdgeHybridIndex(DENSE, SPARSE, COLBERT) as index:
         assert [i for i, _ in index.pipeline(*QUERY, **LIMITS)] == [i for i, _ in expected]
+
+
+def test_dbsf_equals_qdrant_client_fusion_and_checks_its_input():
+    from qdrant_client import models
+    from qdrant_client.hybrid.fusion import distribution_based_score_fusion
+
+    from course_utils.first_stages.fusion import dbsf
+
+    lists = [[("a", 12.0), ("b", 9.0), ("c", 3.0)], [("b", 0.9), ("d", 0.8), ("a", 0.4)], [("e", 2.0)]]
+    engine = distribution_based_score_fusion(
+        [[models.ScoredPoint(id=i, version=0, score=s) for i, s in pairs]
+         for pairs in ([(1, 12.0), (2, 9.0), (3, 3.0)], [(2, 0.9), (4, 0.8), (1, 0.4)], [(5, 2.0)])], limit=10)
+    ours = dbsf(lists)
+    assert [i for i, _ in ours] == [{1: "a", 2: "b", 3: "c", 4: "d", 5: "e"}[p.id] for p in engine]
+    assert [s for _, s in ours] == pytest.approx([p.score for p in engine])
+    assert dbsf([[("x", 1.0), ("y", 1.0)]]) == [("x", 0.5), ("y", 0.5)]
+    with pytest.raises(ValueError, match=r"scored\[0\]"):
+        dbsf([["a", "b"]])
+    with pytest.raises(ValueError, match="non-empty"):
+        dbsf([])
