@@ -71,7 +71,7 @@ def main(argv: list[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True, metavar="command")
 
     prefetch = commands.add_parser(
-        "prefetch", help="download the course's models (and lesson 5's BM25 files) into fastembed's cache")
+        "prefetch", help="download the course's models (and lessons 5a and 5b's BM25 files) into fastembed's cache")
     prefetch.add_argument("--cache-dir", help="download into this folder instead (then set FASTEMBED_CACHE_PATH)")
     prefetch.set_defaults(handler=_prefetch)
 

@@ -1,4 +1,4 @@
-"""Lesson 5's collection: dense, BM25 (sparse, IDF), MUVERA and ColBERT vectors, and one pipeline query.
+"""Lessons 5a and 5b's collection: dense, BM25 (sparse, IDF), MUVERA and ColBERT vectors, and one pipeline query.
 
 The same layout and the same query run in qdrant-client (embedded mode or a server) and in
 Qdrant Edge (the Rust engine, in-process). The pipeline, in one request::

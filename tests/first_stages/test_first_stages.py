@@ -1,4 +1,4 @@
-"""Lesson 5's helpers: BM25 files, RRF, candidate recall, and the hybrid pipeline in Qdrant."""
+"""Lessons 5a and 5b's helpers: BM25 files, RRF, candidate recall, and the hybrid pipeline in Qdrant."""
 
 from __future__ import annotations
 
