@@ -1,7 +1,7 @@
 """Cheap first stages before MaxSim reranking (lessons 5a and 5b).
 
 - :mod:`~course_utils.first_stages.lexical`: BM25 over fastembed's sparse vectors, with the engine's IDF;
-- :mod:`~course_utils.first_stages.fusion`: reciprocal rank fusion and Qdrant's ``k``;
+- :mod:`~course_utils.first_stages.fusion`: reciprocal rank fusion, Qdrant's ``k``, and score fusion (DBSF);
 - :mod:`~course_utils.first_stages.token_candidates`: token-level nearest-neighbour candidates;
 - :mod:`~course_utils.first_stages.candidates`: how many candidates a first stage needs (recall curves, MUVERA
   sizes);

@@ -8,9 +8,10 @@ lists it appears in, ``1 / (k + rank)``, with ranks counted from 1 and ``k = 60`
 
 Qdrant writes the same sum with ranks counted from 0: ``1 / (k_qdrant + rank0)``.
 So Qdrant's ``k`` is the paper's ``k`` plus one (the paper's 60 is Qdrant's 61),
-and qdrant-client's default ``k = 2`` is the paper's ``k = 1``:
-:func:`qdrant_k` converts. Scores are only compared with each other, so a
-document missing from a list simply gets nothing from it.
+and Qdrant's default ``k = 2`` (the server's ``DEFAULT_RRF_K`` and qdrant-client's) is the
+paper's ``k = 1``: :func:`qdrant_k` converts. A document missing from a list simply gets
+nothing from it. :func:`dbsf` is Qdrant's other fusion, which adds the scores themselves
+after rescaling each list by its mean and spread.
 """
 
 from __future__ import annotations
