@@ -328,7 +328,13 @@ def generate(args: list[str]) -> int:
     stamp = ("import sys; from pathlib import Path; from course_utils.lesson.colab import stamp_notebook\n"
              "for path in sys.argv[4:]:\n"
              "    changed = stamp_notebook(Path(path), sys.argv[1], sys.argv[2], sys.argv[3])\n"
-             "    print(('stamped ' if changed else 'unchanged ') + path)")
+             "    print(('stamped ' if changed else 'unchanged ') + path)\n"
+             "import nbformat; from course_utils.lesson.moved import MOVED_LESSONS, pointer_notebook\n"
+             "for old in MOVED_LESSONS:  # the ungraded pointers left where a moved lesson was\n"
+             f"    path = Path({str(ROOT)!r}) / 'notebooks' / old / f'{{old}}.ipynb'\n"
+             "    path.parent.mkdir(parents=True, exist_ok=True)\n"
+             "    nbformat.write(pointer_notebook(old, sys.argv[1], sys.argv[2]), str(path))\n"
+             "    print('pointer ' + str(path))")
     paths = [str(ROOT / "solutions" / name / f"{name}.ipynb") for name in names]
     subprocess.run([str(python), "-c", stamp, repository, branch, version, *paths], check=True)
     env = {**os.environ, "PATH": f"{python.parent}{os.pathsep}{os.environ.get('PATH', '')}"}

@@ -4,7 +4,8 @@ Lessons import the few names they need, e.g.
 ``from course_utils.scoring.maxsim import maxsim`` or ``from course_utils.lesson.checks import check``.
 
 - ``scoring``: MaxSim, retrieval metrics and token labels: the math, numpy only (lessons 1-3, 5-7);
-- ``first_stages``: fusion, candidate recall and the hybrid collection (lesson 5);
+- ``first_stages``: BM25, fusion, token-level candidates, candidate recall, every pipeline and the hybrid
+  collection (lessons 5a and 5b);
 - ``compression``: binary, int8, token pooling and quantization in Qdrant Edge (lesson 6);
 - ``pages``: the course pages, their vectors, plots and search (lesson 7);
 - ``qdrant``: connecting to Qdrant, the course's collection layout, Qdrant Edge (lessons 3-7);

@@ -8,9 +8,10 @@ lists it appears in, ``1 / (k + rank)``, with ranks counted from 1 and ``k = 60`
 
 Qdrant writes the same sum with ranks counted from 0: ``1 / (k_qdrant + rank0)``.
 So Qdrant's ``k`` is the paper's ``k`` plus one (the paper's 60 is Qdrant's 61),
-and qdrant-client's default ``k = 2`` is the paper's ``k = 1``:
-:func:`qdrant_k` converts. Scores are only compared with each other, so a
-document missing from a list simply gets nothing from it.
+and Qdrant's default ``k = 2`` (the server's ``DEFAULT_RRF_K`` and qdrant-client's) is the
+paper's ``k = 1``: :func:`qdrant_k` converts. A document missing from a list simply gets
+nothing from it. :func:`dbsf` is Qdrant's other fusion, which adds the scores themselves
+after rescaling each list by its mean and spread.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from __future__ import annotations
 import numbers
 from collections.abc import Sequence
 
-__all__ = ["rrf", "qdrant_k", "PAPER_K", "QDRANT_CLIENT_DEFAULT_K"]
+__all__ = ["dbsf", "rrf", "qdrant_k", "PAPER_K", "QDRANT_CLIENT_DEFAULT_K"]
 
 #: The constant of the RRF paper (ranks counted from 1).
 PAPER_K = 60
@@ -81,6 +82,50 @@ def rrf(rankings: Sequence[Sequence], k: float = PAPER_K, weights: Sequence[floa
             scores[item] = scores.get(item, 0.0) + weight / (constant + rank)
     fused = sorted(scores.items(), key=lambda pair: -pair[1])  # stable: ties keep first-met order
     return fused if limit is None else fused[:limit]
+
+
+def _dbsf_normalised(scores: list[float]) -> list[float]:
+    if len(scores) == 1:
+        return [0.5]
+    mean = sum(scores) / len(scores)
+    variance = sum((s - mean) ** 2 for s in scores) / (len(scores) - 1)   # the sample variance
+    if variance == 0:
+        return [0.5] * len(scores)
+    low, spread = mean - 3 * variance ** 0.5, 6 * variance ** 0.5
+    return [(s - low) / spread for s in scores]
+
+
+def dbsf(scored: Sequence[Sequence[tuple[object, float]]], limit: int | None = None) -> list[tuple[object, float]]:
+    """Distribution-based score fusion, as Qdrant's ``Fusion.DBSF`` computes it.
+
+    Each list's scores are rescaled so that ``mean - 3 std`` maps to 0 and ``mean + 3 std`` to 1 (the sample
+    standard deviation; a list of one score, or of equal scores, gives 0.5 each), then added up per id.
+
+    Args:
+        scored: ``m`` lists of ``(id, score)`` pairs, each one first stage's results.
+        limit: keep only the best ``limit`` (default all).
+
+    Returns:
+        ``[(id, fused score), ...]`` best first; equal scores keep the order in which the ids were first met.
+
+    >>> dbsf([[("a", 3.0), ("b", 1.0)], [("b", 0.9)]])   # doctest: +ELLIPSIS
+    [('b', 0.882...), ('a', 0.617...)]
+    """
+    if isinstance(scored, (str, bytes)) or not isinstance(scored, Sequence) or len(scored) == 0:
+        raise ValueError("scored must be a non-empty list of lists of (id, score) pairs")
+    fused: dict[object, float] = {}
+    for index, pairs in enumerate(scored):
+        try:
+            ids, scores = zip(*pairs) if len(pairs) else ((), ())
+            scores = [float(s) for s in scores]
+        except (TypeError, ValueError):
+            raise ValueError(f"scored[{index}] must be a list of (id, score) pairs") from None
+        for item, value in zip(ids, _dbsf_normalised(scores) if scores else []):
+            fused[item] = fused.get(item, 0.0) + value
+    ordered = sorted(fused.items(), key=lambda pair: -pair[1])
+    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, numbers.Integral) or limit < 1):
+        raise ValueError(f"limit must be a whole number >= 1 or None, got {limit!r}")
+    return ordered if limit is None else ordered[:limit]
 
 
 def qdrant_k(paper_k: int) -> int:

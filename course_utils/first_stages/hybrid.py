@@ -1,4 +1,4 @@
-"""Lesson 5's collection: dense, BM25 (sparse, IDF), MUVERA and ColBERT vectors, and one pipeline query.
+"""Lessons 5a and 5b's collection: dense, BM25 (sparse, IDF), MUVERA and ColBERT vectors, and one pipeline query.
 
 The same layout and the same query run in qdrant-client (embedded mode or a server) and in
 Qdrant Edge (the Rust engine, in-process). The pipeline, in one request::
@@ -27,7 +27,8 @@ from qdrant_client import QdrantClient, models
 
 from course_utils.qdrant.edge_shard import TemporaryShard
 
-__all__ = ["EdgeHybridIndex", "create_hybrid_collection", "hybrid_points", "pipeline_by_hand", "pipeline_request"]
+__all__ = ["EdgeHybridIndex", "create_hybrid_collection", "hybrid_points", "muvera_request", "pipeline_by_hand",
+           "pipeline_request"]
 
 DENSE, BM25, MUVERA, COLBERT = "dense", "bm25", "muvera", "colbert"
 
@@ -39,15 +40,16 @@ def _positive_int(value: object, name: str) -> int:
 
 
 def create_hybrid_collection(client: QdrantClient, name: str, dense_dim: int, colbert_dim: int,
-                             fde_dim: int) -> None:
-    """(Re)create collection ``name`` with the four named vectors above."""
+                             fde_dim: int | None = None) -> None:
+    """(Re)create collection ``name`` with the named vectors above (no ``"muvera"`` when ``fde_dim`` is None)."""
     dims = {n: _positive_int(v, n) for n, v in (("dense_dim", dense_dim), ("colbert_dim", colbert_dim),
-                                                 ("fde_dim", fde_dim))}
+                                                 ("fde_dim", fde_dim)) if v is not None or n != "fde_dim"}
     if client.collection_exists(name):
         client.delete_collection(name)
+    muvera = {} if fde_dim is None else {
+        MUVERA: models.VectorParams(size=dims["fde_dim"], distance=models.Distance.DOT)}
     client.create_collection(name, vectors_config={
-        DENSE: models.VectorParams(size=dims["dense_dim"], distance=models.Distance.COSINE),
-        MUVERA: models.VectorParams(size=dims["fde_dim"], distance=models.Distance.DOT),
+        DENSE: models.VectorParams(size=dims["dense_dim"], distance=models.Distance.COSINE), **muvera,
         COLBERT: models.VectorParams(size=dims["colbert_dim"], distance=models.Distance.DOT,
                                      multivector_config=models.MultiVectorConfig(
                                          comparator=models.MultiVectorComparator.MAX_SIM),
@@ -66,18 +68,19 @@ def _check_lengths(**columns) -> int:
 
 
 def hybrid_points(dense, sparse, colbert, fde, payloads: Sequence[dict]) -> list[models.PointStruct]:
-    """Points 0..n-1 with the four named vectors and a payload.
+    """Points 0..n-1 with the named vectors and a payload.
 
     Args:
         dense: ``n`` arrays ``(dense_dim,)``; sparse: ``n`` fastembed ``SparseEmbedding``;
-        colbert: ``n`` arrays ``(tokens, colbert_dim)``; fde: ``n`` arrays ``(fde_dim,)``;
+        colbert: ``n`` arrays ``(tokens, colbert_dim)``; fde: ``n`` arrays ``(fde_dim,)``, or None (no MUVERA);
         payloads: ``n`` dicts.
     """
-    count = _check_lengths(dense=dense, sparse=sparse, colbert=colbert, fde=fde, payloads=payloads)
+    fdes = {} if fde is None else {"fde": fde}
+    count = _check_lengths(dense=dense, sparse=sparse, colbert=colbert, payloads=payloads, **fdes)
     return [models.PointStruct(id=i, payload=payloads[i], vector={
         DENSE: np.asarray(dense[i], dtype=float).tolist(),
         BM25: models.SparseVector(indices=sparse[i].indices.tolist(), values=sparse[i].values.tolist()),
-        MUVERA: np.asarray(fde[i], dtype=float).tolist(),
+        **({} if fde is None else {MUVERA: np.asarray(fde[i], dtype=float).tolist()}),
         COLBERT: np.asarray(colbert[i], dtype=float).tolist()}) for i in range(count)]
 
 
@@ -95,12 +98,24 @@ def pipeline_request(dense_query, sparse_query, colbert_query, *, first_limit: i
             "limit": _positive_int(limit, "limit")}
 
 
+def muvera_request(fde_query, colbert_query, *, candidates: int, limit: int) -> dict:
+    """Keyword arguments of ``query_points``: MUVERA's top ``candidates`` (FDE dot product), reranked by MaxSim.
+
+    Args:
+        fde_query: ``(fde_dim,)`` the query's FDE (``Muvera.process_query``); colbert_query: ``(tokens, dim)``.
+    """
+    first = models.Prefetch(query=np.asarray(fde_query, dtype=float).tolist(), using=MUVERA,
+                            limit=_positive_int(candidates, "candidates"))
+    return {"prefetch": first, "query": np.asarray(colbert_query, dtype=float).tolist(), "using": COLBERT,
+            "limit": _positive_int(limit, "limit")}
+
+
 class EdgeHybridIndex(TemporaryShard):
     """The same collection in a Qdrant Edge shard (temporary folder, deleted by :meth:`close`)."""
 
-    def __init__(self, dense, sparse, colbert, fde, *, batch_size: int = 64):
-        count = _check_lengths(dense=dense, sparse=sparse, colbert=colbert, fde=fde)
-        dims = (len(dense[0]), np.asarray(colbert[0]).shape[1], len(fde[0]))
+    def __init__(self, dense, sparse, colbert, fde=None, *, batch_size: int = 64):
+        count = _check_lengths(dense=dense, sparse=sparse, colbert=colbert, **({} if fde is None else {"fde": fde}))
+        dims = (len(dense[0]), np.asarray(colbert[0]).shape[1], None if fde is None else len(fde[0]))
         self.folder = tempfile.mkdtemp(prefix="course-qdrant-edge-hybrid-")
         try:
             self.shard = edge.EdgeShard.create(self.folder, self._config(*dims))
@@ -108,7 +123,7 @@ class EdgeHybridIndex(TemporaryShard):
                 self.shard.update(edge.UpdateOperation.upsert_points([
                     edge.Point(i, {DENSE: np.asarray(dense[i], dtype=np.float32).tolist(),
                                    BM25: edge.SparseVector(sparse[i].indices.tolist(), sparse[i].values.tolist()),
-                                   MUVERA: np.asarray(fde[i], dtype=np.float32).tolist(),
+                                   **({} if fde is None else {MUVERA: np.asarray(fde[i], dtype=np.float32).tolist()}),
                                    COLBERT: np.asarray(colbert[i], dtype=np.float32).tolist()})
                     for i in range(start, min(start + batch_size, count))]))
         except BaseException:
@@ -116,11 +131,11 @@ class EdgeHybridIndex(TemporaryShard):
             raise
 
     @staticmethod
-    def _config(dense_dim: int, colbert_dim: int, fde_dim: int) -> edge.EdgeConfig:
+    def _config(dense_dim: int, colbert_dim: int, fde_dim: int | None) -> edge.EdgeConfig:
         no_graph = edge.HnswIndexConfig(m=0, ef_construct=100, full_scan_threshold=10_000)
+        muvera = {} if fde_dim is None else {MUVERA: edge.EdgeVectorParams(size=fde_dim, distance=edge.Distance.Dot)}
         return edge.EdgeConfig(vectors={
-            DENSE: edge.EdgeVectorParams(size=dense_dim, distance=edge.Distance.Cosine),
-            MUVERA: edge.EdgeVectorParams(size=fde_dim, distance=edge.Distance.Dot),
+            DENSE: edge.EdgeVectorParams(size=dense_dim, distance=edge.Distance.Cosine), **muvera,
             COLBERT: edge.EdgeVectorParams(size=colbert_dim, distance=edge.Distance.Dot, hnsw_config=no_graph,
                                            multivector_config=edge.MultiVectorConfig(
                                                edge.MultiVectorComparator.MaxSim)),
@@ -139,6 +154,17 @@ class EdgeHybridIndex(TemporaryShard):
                             np.asarray(dense_query, dtype=np.float32).tolist(), using=DENSE))])
         hits = self.shard.query(edge.QueryRequest(
             limit=_positive_int(limit, "limit"), prefetches=[fused], params=exact,
+            query=edge.Query.Nearest(np.asarray(colbert_query, dtype=np.float32).tolist(), using=COLBERT)))
+        return [(int(hit.id), float(hit.score)) for hit in hits]
+
+
+    def muvera_pipeline(self, fde_query, colbert_query, *, candidates: int, limit: int) -> list[tuple[int, float]]:
+        """The request of :func:`muvera_request` in Edge: ``[(point id, MaxSim score), ...]``, best first."""
+        exact = edge.SearchParams(exact=True)
+        first = edge.Prefetch(limit=_positive_int(candidates, "candidates"), params=exact, query=edge.Query.Nearest(
+            np.asarray(fde_query, dtype=np.float32).tolist(), using=MUVERA))
+        hits = self.shard.query(edge.QueryRequest(
+            limit=_positive_int(limit, "limit"), prefetches=[first], params=exact,
             query=edge.Query.Nearest(np.asarray(colbert_query, dtype=np.float32).tolist(), using=COLBERT)))
         return [(int(hit.id), float(hit.score)) for hit in hits]
 

@@ -35,6 +35,7 @@ from course_utils.grading import interrupts, matching, nbgrader_course, round_tr
 from course_utils.grading import notebooks as nb
 from course_utils.grading.gradebook import GRADING_RECORD, manual_scores, read_record, store_result, write_csv
 from course_utils.grading.jobs import GradingJob
+from course_utils.lesson.moved import MOVED_LESSONS, moved_lesson_message
 
 __all__ = ["DEFAULT_LIMITS", "DEFAULT_NOTEBOOK_TIMEOUT", "GRADING_RECORD", "Outcome", "grade", "store_result",
            "write_csv"]
@@ -102,6 +103,8 @@ def grade(course: Path, lesson: str, submissions_folder: Path, *, jobs: int | No
             says what was stored.
     """
     started = time.monotonic()
+    if lesson in MOVED_LESSONS:
+        raise ValueError(moved_lesson_message(lesson))
     course = Path(course).resolve()
     if not (course / "nbgrader_config.py").exists():
         raise ValueError(f"{course} is not a course directory (no nbgrader_config.py): run the command from the "

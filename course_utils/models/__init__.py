@@ -46,7 +46,7 @@ VISUAL_MODEL = "Qdrant/colmodernvbert"
 COLPALI_MODEL = "Qdrant/colpali-v1.3-fp16"
 #: Both, smallest first.
 VISUAL_MODELS = (VISUAL_MODEL, COLPALI_MODEL)
-#: Lexical BM25 (lesson 5): not a neural model, a config and stop-word lists; sparse vectors.
+#: Lexical BM25 (lessons 5a and 5b): not a neural model, a config and stop-word lists; sparse vectors.
 BM25_MODEL = "Qdrant/bm25"
 
 #: Output sizes of the real models (the stand-ins have the same).

@@ -4,7 +4,9 @@
   by every later lesson);
 - :mod:`~course_utils.scoring.metrics`: recall@k, precision@k, MRR@k, nDCG@k, per subset of queries (lessons 3, 5,
   6, 7);
-- :mod:`~course_utils.scoring.comparison`: paired per-query differences and their bootstrap interval (lessons 3, 5);
+- :mod:`~course_utils.scoring.comparison`: paired per-query differences and their bootstrap interval (lesson 3);
+- :mod:`~course_utils.scoring.paired`: the paired per-query difference of two pipelines and its bootstrap
+  interval (lesson 5a);
 - :mod:`~course_utils.scoring.tokens`: token labels aligned row for row with ColBERT's vectors (lessons 1-2).
 """
 

@@ -1,4 +1,4 @@
-"""Lesson 5's helpers: BM25 files, RRF, candidate recall, and the hybrid pipeline in Qdrant."""
+"""Lessons 5a and 5b's helpers: BM25 files, RRF, candidate recall, and the hybrid pipeline in Qdrant."""
 
 from __future__ import annotations
 
@@ -190,3 +190,65 @@ def test_fusing_a_matched_bm25_list_credits_no_unmatched_passage():
     fused = dict(rrf(lists, k=60))
     assert set(fused) == {1, 3} | {0, 2, 5}  # passage 4 matches neither list's top: never credited
     assert fused[1] == pytest.approx(1 / 61) and fused[0] == pytest.approx(1 / 61)
+
+
+def test_muvera_prefetch_and_maxsim_rerank_in_both_engines():
+    from course_utils.first_stages.hybrid import muvera_request
+    from course_utils.qdrant import connect
+
+    # FDE = identity: MUVERA's dot product is the query FDE's entry; top 3 = passages 2, 3, 1;
+    # MaxSim with QUERY's ColBERT rows: 2 -> 1.0 + 0.8 = 1.8, 3 -> 1.0, 1 -> 0.8 + 0.6 = 1.4; passage 4 (1.4)
+    # is not among MUVERA's candidates, so the top 2 is [2, 1]
+    fde_query, expected = np.array([0.1, 0.5, 0.95, 0.9, 0.3]), [(2, 1.8), (1, 1.4)]
+    client = connect()
+    try:
+        create_hybrid_collection(client, "muvera-test", 2, 2, 5)
+        client.upload_points("muvera-test", hybrid_points(DENSE, SPARSE, COLBERT, FDE, [{}] * 5))
+        request = muvera_request(fde_query, QUERY[2], candidates=3, limit=2)
+        assert request["prefetch"].using == "muvera" and request["prefetch"].limit == 3
+        hits = client.query_points("muvera-test", **request).points
+        assert [(p.id, round(p.score, 5)) for p in hits] == expected
+    finally:
+        client.close()
+    with EdgeHybridIndex(DENSE, SPARSE, COLBERT, FDE) as index:
+        assert [(i, round(s, 5)) for i, s in index.muvera_pipeline(fde_query, QUERY[2], candidates=3, limit=2)] \
+            == expected
+    with pytest.raises(ValueError, match="candidates"):
+        muvera_request(fde_query, QUERY[2], candidates=0, limit=2)
+
+
+def test_a_collection_without_muvera_runs_the_hybrid_pipeline():
+    from course_utils.qdrant import connect
+
+    expected, _ = _by_hand()
+    client = connect()
+    try:
+        create_hybrid_collection(client, "no-muvera", 2, 2)
+        client.upload_points("no-muvera", hybrid_points(DENSE, SPARSE, COLBERT, None, [{}] * 5))
+        assert "muvera" not in client.get_collection("no-muvera").config.params.vectors
+        hits = client.query_points("no-muvera", **pipeline_request(*QUERY, **LIMITS)).points
+        assert [p.id for p in hits] == [i for i, _ in expected]
+    finally:
+        client.close()
+    with EdgeHybridIndex(DENSE, SPARSE, COLBERT) as index:
+        assert [i for i, _ in index.pipeline(*QUERY, **LIMITS)] == [i for i, _ in expected]
+
+
+def test_dbsf_equals_qdrant_client_fusion_and_checks_its_input():
+    from qdrant_client import models
+    from qdrant_client.hybrid.fusion import distribution_based_score_fusion
+
+    from course_utils.first_stages.fusion import dbsf
+
+    lists = [[("a", 12.0), ("b", 9.0), ("c", 3.0)], [("b", 0.9), ("d", 0.8), ("a", 0.4)], [("e", 2.0)]]
+    engine = distribution_based_score_fusion(
+        [[models.ScoredPoint(id=i, version=0, score=s) for i, s in pairs]
+         for pairs in ([(1, 12.0), (2, 9.0), (3, 3.0)], [(2, 0.9), (4, 0.8), (1, 0.4)], [(5, 2.0)])], limit=10)
+    ours = dbsf(lists)
+    assert [i for i, _ in ours] == [{1: "a", 2: "b", 3: "c", 4: "d", 5: "e"}[p.id] for p in engine]
+    assert [s for _, s in ours] == pytest.approx([p.score for p in engine])
+    assert dbsf([[("x", 1.0), ("y", 1.0)]]) == [("x", 0.5), ("y", 0.5)]
+    with pytest.raises(ValueError, match=r"scored\[0\]"):
+        dbsf([["a", "b"]])
+    with pytest.raises(ValueError, match="non-empty"):
+        dbsf([])

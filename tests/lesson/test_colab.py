@@ -31,6 +31,7 @@ import course_utils
 import course_utils.models
 from course_utils.lesson import colab, doctor
 from course_utils.models import environment
+from course_utils.lesson.moved import MOVED_LESSONS
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -48,8 +49,9 @@ RESTAMP = "run `python3 course.py generate` to stamp the setting into every less
 
 
 def lesson_notebooks() -> list[Path]:
+    """Every lesson's notebook, not the ungraded pointers left where a moved lesson was (test_moved.py)."""
     return sorted(path for folder in ("solutions", "notebooks") for path in (ROOT / folder).glob("*/*.ipynb")
-                  if path.stem == path.parent.name)
+                  if path.stem == path.parent.name and path.stem not in MOVED_LESSONS)
 
 
 def load_course_py(root: Path = ROOT) -> types.ModuleType:

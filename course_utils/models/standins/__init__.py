@@ -6,7 +6,7 @@ real shapes stand in for the real ones (``python3 course.py start --offline-prev
 - :mod:`~course_utils.models.standins.text`: the dense, ColBERT and cross-encoder models (lessons 1-6), whose
   token vectors come from wordllama's trained static vectors
   (:mod:`~course_utils.models.standins.static_vectors`);
-- :mod:`~course_utils.models.standins.bm25`: lesson 5's BM25 (the real parameter files);
+- :mod:`~course_utils.models.standins.bm25`: the BM25 of lessons 5a and 5b (the real parameter files);
 - :mod:`~course_utils.models.standins.multimodal`: lesson 7's page-image models (ColModernVBERT, ColPali);
 - :mod:`~course_utils.models.standins.snapshot`: the Hugging Face cache layout all three write in.
 
@@ -64,7 +64,7 @@ def build_standin_cache(cache_dir: str | os.PathLike, extra_words: Iterable[str]
                 "empty temporary folder instead, so that no real model is overwritten.")
     cache.mkdir(parents=True, exist_ok=True)
     write_text_standins(cache, extra_words)
-    write_bm25_snapshot(cache, REVISION, MARKER_FILE)  # lesson 5's BM25: the real files
+    write_bm25_snapshot(cache, REVISION, MARKER_FILE)  # lessons 5a and 5b's BM25: the real files
     build_multimodal_standins(cache, extra_words)  # lesson 7's page-image models
     return cache
 
