@@ -32,7 +32,7 @@ import numpy as np
 from course_utils.centroid_index import segments
 from course_utils.centroid_index.centroids import kmeans, n_centroids_for, nearest_centroids, sample_rows
 from course_utils.centroid_index.residuals import CODE_BYTES, ResidualCodec, check_bits
-from course_utils.scoring.maxsim import PackedCorpus, as_token_vectors, score_corpus, top_k
+from course_utils.scoring.maxsim import PackedCorpus, _blas_controller, as_token_vectors, score_corpus, top_k
 
 __all__ = ["CentroidIndex", "SearchResult", "build_index", "check_corpus"]
 
@@ -168,6 +168,12 @@ class CentroidIndex:
         k, candidates = _positive(k, "k"), _positive(candidates, "candidates")
         if threshold is not None and not np.isfinite(threshold):
             raise ValueError(f"threshold must be a finite number or None, got {threshold!r}")
+        # one thread: its products are small, and several BLAS threads only wait for each other
+        with _blas_controller().limit(limits=1, user_api="blas"):
+            return self._search(query, k, nprobe, threshold, candidates)
+
+    def _search(self, query, k: int, nprobe: int, threshold: float | None, candidates: int) -> SearchResult:
+        """:meth:`search` after its arguments were checked."""
         scores = self.centroid_scores(query)
         found = self.candidates(scores, nprobe)
         approximate = self.centroid_interaction(scores, found, threshold)
