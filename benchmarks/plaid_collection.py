@@ -21,9 +21,14 @@ from course_utils.data import load_corpus
 from course_utils.centroid_index.synthetic import compose
 from course_utils.scoring.maxsim import PackedCorpus
 
-__all__ = ["synthetic_collection"]
+__all__ = ["collection_folder", "synthetic_collection"]
 
 DEFAULT_CACHE = Path(tempfile.gettempdir()) / "plaid-benchmark-collection"
+
+
+def collection_folder(cache: Path, n_passages: int, seed: int = 0, noise: float = 0.25) -> Path:
+    """Where the arrays of one collection are cached."""
+    return Path(cache) / f"{n_passages}-passages-seed{seed}-noise{noise}"
 
 
 def synthetic_collection(n_passages: int = 100_000, *, seed: int = 0, cache: Path | None = DEFAULT_CACHE,
@@ -36,7 +41,7 @@ def synthetic_collection(n_passages: int = 100_000, *, seed: int = 0, cache: Pat
     corpus = load_corpus()
     query_ids = list(corpus.queries)
     subsets = [getattr(corpus, "query_subsets", {}).get(q, "all") for q in query_ids]
-    folder = None if cache is None else Path(cache) / f"{n_passages}-passages-seed{seed}-noise{noise}"
+    folder = None if cache is None else collection_folder(cache, n_passages, seed, noise)
     if folder is not None and (folder / "queries.npy").is_file():
         packed = PackedCorpus(np.load(folder / "vectors.npy", mmap_mode="r"), np.load(folder / "offsets.npy"))
         queries = np.load(folder / "queries.npy")
