@@ -33,7 +33,7 @@ def main(argv: list[str]) -> int:
     vectors = np.load(folder / "vectors.npy", mmap_mode="r")
     offsets = np.load(folder / "offsets.npy")
     queries = torch.from_numpy(np.load(folder / "queries.npy"))
-    documents = [torch.from_numpy(np.ascontiguousarray(vectors[offsets[k]:offsets[k + 1]]))
+    documents = [torch.from_numpy(np.array(vectors[offsets[k]:offsets[k + 1]]))
                  for k in range(len(offsets) - 1)]
     torch.set_num_threads(max(1, torch.get_num_threads()))
     report = {"torch": torch.__version__, "threads": torch.get_num_threads(), "settings": {}}

@@ -163,6 +163,8 @@ def run(args, report=print) -> dict:
     ours = index_side(corpus, queries, tops, args, report)
     build = ours.pop("_build")
     rows.update(ours)
+    print_table(rows, exact_row["ms"], report)  # before fast-plaid, which can take long
+    report(f"peak resident memory of this process so far: {peak_rss_bytes() / 2**30:.2f} GiB")
     if not args.no_fast_plaid and args.cache is not None:
         folder = collection_folder(args.cache, args.passages)
         rows.update(fast_plaid_side(folder, Path(args.fast_plaid_python), tops, report))

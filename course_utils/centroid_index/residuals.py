@@ -14,9 +14,9 @@ A token vector ``v`` whose nearest centroid is ``C[c]`` has the residual ``r = v
 A token then takes ``4`` bytes (the int32 centroid id) plus ``dim * b / 8`` bytes of packed buckets:
 36 bytes at 128-d and 2 bits, 20 at 1 bit, against 256 in float16 (ColBERTv2's figures).
 
->>> codec = ResidualCodec.train(np.array([-0.3, -0.1, 0.1, 0.3]), bits=1)
+>>> codec = ResidualCodec.train(np.array([-0.3, -0.1, 0.1, 0.3]), bits=1)   # quantiles 0.5; 0.25, 0.75
 >>> codec.cutoffs, codec.weights
-(array([0.], dtype=float32), array([-0.2,  0.2], dtype=float32))
+(array([0.], dtype=float32), array([-0.15,  0.15], dtype=float32))
 >>> codec.buckets(np.array([[-0.05, 0.4]]))
 array([[0, 1]], dtype=uint8)
 >>> bytes_per_token(128, 2)
