@@ -5,8 +5,9 @@
 fast-plaid needs torch, which the course never depends on: it lives in a separate virtual environment
 (``python3 -m venv /tmp/fastplaid-venv && /tmp/fastplaid-venv/bin/pip install fast-plaid``). This script
 imports only numpy, torch and fast_plaid (never the course): it reads ``vectors.npy``, ``offsets.npy`` and
-``queries.npy`` from FOLDER, builds a fast-plaid index with 2-bit residuals, searches every query once per
-setting, and writes ``{"build_seconds", "index_bytes", "settings": {name: {"ms", "top"}}}`` to OUT.json.
+``queries.npy`` from FOLDER, builds a fast-plaid index with 2-bit residuals, searches all queries in one call per
+setting (and times one query alone), and writes ``{"build_seconds", "index_bytes", "settings": {name: {"ms",
+"top"}}}`` to OUT.json.
 """
 
 from __future__ import annotations
@@ -45,17 +46,18 @@ def main(argv: list[str]) -> int:
         report["index_bytes"] = folder_bytes(Path(index_folder))
         del documents
         for n_ivf_probe, n_full_scores in settings:
-            index.search(queries_embeddings=queries[:1], top_k=10, n_ivf_probe=n_ivf_probe,
-                         n_full_scores=n_full_scores, show_progress=False)  # warm-up
-            top, seconds = [], []
-            for q in range(len(queries)):
-                start = time.perf_counter()
-                hits = index.search(queries_embeddings=queries[q:q + 1], top_k=10, n_ivf_probe=n_ivf_probe,
-                                    n_full_scores=n_full_scores, show_progress=False)[0]
-                seconds.append(time.perf_counter() - start)
-                top.append([int(passage) for passage, _ in hits])
+            options = {"top_k": 10, "n_ivf_probe": n_ivf_probe, "n_full_scores": n_full_scores,
+                       "show_progress": False}
+            index.search(queries_embeddings=queries[:1], **options)  # warm-up
+            start = time.perf_counter()  # one call for every query: fast-plaid's own batching
+            hits = index.search(queries_embeddings=queries, **options)
+            seconds = time.perf_counter() - start
+            start = time.perf_counter()
+            index.search(queries_embeddings=queries[:1], **options)
+            single = time.perf_counter() - start
             report["settings"][f"fast-plaid probe={n_ivf_probe} full={n_full_scores}"] = {
-                "ms": 1000 * float(np.mean(seconds)), "top": top}
+                "ms": 1000 * seconds / len(queries), "single query ms": 1000 * single,
+                "top": [[int(passage) for passage, _ in found] for found in hits]}
     report["peak_rss_bytes"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
     out.write_text(json.dumps(report))
     return 0
