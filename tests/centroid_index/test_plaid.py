@@ -21,7 +21,7 @@ def clustered_corpus(n_passages=120, topics=12, dim=16, seed=0):
         vectors = words[chosen] + 0.15 * rng.normal(size=(len(chosen), dim))
         documents.append((vectors / np.linalg.norm(vectors, axis=1, keepdims=True)).astype(np.float32))
     queries = [documents[i][:4] + 0.05 * rng.normal(size=(min(4, len(documents[i])), dim)).astype(np.float32)
-               for i in range(0, 40, 4)]
+               for i in range(0, min(40, n_passages), 4)]
     return PackedCorpus.from_documents(documents), queries
 
 
@@ -104,7 +104,7 @@ def test_token_candidates_own_the_nearest_tokens():
     np.testing.assert_array_equal(rows[:, 0], sims.argmax(axis=1))
     assert np.all(np.diff(np.take_along_axis(sims, rows, axis=1), axis=1) <= 0)
     assert owners([0, corpus.offsets[1], corpus.offsets[-1] - 1], corpus.offsets).tolist() == [0, 1, 19]
-    assert token_candidates(queries[0], corpus, 3).tolist() == sorted(set(owners(rows, corpus.offsets).tolist()))
+    assert token_candidates(queries[0], corpus, 3).tolist() == sorted(set(owners(rows, corpus.offsets).ravel().tolist()))
     with pytest.raises(ValueError, match="k must be"):
         nearest_tokens(queries[0], corpus, 0)
 
