@@ -55,6 +55,11 @@ def plot_race(ax, results: Mapping[str, Mapping[str, float]], *, metric: str = "
             xs, ys = zip(*sorted(points))
             ax.plot(xs, ys, color=colour, alpha=0.4, linewidth=1)
     ax.set_xscale("log")
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+
+    ax.xaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))  # 1, 2, 5, 10, 20, 50 ... ms
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
+    ax.xaxis.set_minor_formatter(NullFormatter())
     ax.set(xlabel="milliseconds per query (log scale)", ylabel=metric, title=title)
     ax.grid(True, which="both", alpha=0.3)
     ax.legend(handles, labels, loc="upper left", bbox_to_anchor=(1.02, 1.0), fontsize=8, frameon=False)
