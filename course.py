@@ -13,7 +13,10 @@ with), then acts:
 - ``test``: runs the whole test suite (extra arguments go to pytest).
 
 Instructors: ``python3 course.py grade <lesson> <submissions>`` grades a class
-(``python -m course_utils grade --help`` in the environment lists the options).
+(``python -m course_utils grade --help`` in the environment lists the options) and writes the
+class report; ``python3 course.py report [<lesson>]`` rebuilds the report from the gradebook and
+``python3 course.py export canvas|moodle|blackboard <lesson>`` writes the grades and feedback that
+learning system imports.
 
 For maintainers: ``python3 course.py generate`` stamps the Colab badge and set-up
 cell (with the course version) into every lesson in ``solutions/`` and regenerates the
@@ -237,6 +240,20 @@ def grade(args: list[str]) -> int:
     return run_to_the_end([str(python), "-m", "course_utils", "grade", *course, *args])
 
 
+def report(args: list[str]) -> int:
+    """Instructors: rebuild the class report from the gradebook, ``python -m course_utils report [LESSON]``."""
+    python = ensure_environment(EXTRAS["grade"])
+    course = [] if any(a == "--course" or a.startswith("--course=") for a in args) else ["--course", str(ROOT)]
+    return subprocess.call([str(python), "-m", "course_utils", "report", *course, *args])
+
+
+def export(args: list[str]) -> int:
+    """Instructors: grades and feedback for a learning system, ``python -m course_utils export SYSTEM LESSON``."""
+    python = ensure_environment(EXTRAS["grade"])
+    course = [] if any(a == "--course" or a.startswith("--course=") for a in args) else ["--course", str(ROOT)]
+    return subprocess.call([str(python), "-m", "course_utils", "export", *course, *args])
+
+
 def run_to_the_end(command: list[str]) -> int:
     """Run ``command`` and wait until it has finished, even on Ctrl+C.
 
@@ -367,8 +384,8 @@ def lock(args: list[str]) -> int:
 
 
 def main(argv: list[str]) -> int:
-    commands = {"start": start, "test": test, "grade": grade, "generate": generate, "release": release,
-                "lock": lock}
+    commands = {"start": start, "test": test, "grade": grade, "report": report, "export": export,
+                "generate": generate, "release": release, "lock": lock}
     if not argv or argv[0] not in commands:
         print(__doc__.strip())
         return 2

@@ -67,6 +67,8 @@ def _positive_int(text: str) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from course_utils.grading import round_trip_cli
+
     parser = argparse.ArgumentParser(prog="python -m course_utils", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True, metavar="command")
 
@@ -102,7 +104,9 @@ def main(argv: list[str] | None = None) -> int:
                        help="run with the real models (default: offline stand-ins; graded checks never use a "
                             "model's output, so the scores are the same)")
     _sandbox_options(grade)
+    round_trip_cli.add_grade_options(grade)
     grade.set_defaults(handler=_grade)
+    round_trip_cli.add_commands(commands)
 
     args = parser.parse_args(argv)
     return args.handler(args)

@@ -7,14 +7,20 @@ would silently drop a repeated id or a repeated judgement.
 from __future__ import annotations
 
 import csv
+import functools
 import json
 import re
 from collections import Counter
 from importlib import resources
 
+import numpy as np
 import pytest
 
-from course_utils.data import load_corpus
+from course_utils import models
+from course_utils.data import QUERY_SUBSETS, load_corpus
+from course_utils.data.vocabulary import content_words, subset_of
+from course_utils.scoring.metrics import ndcg_at_k
+from tests.models_fixtures import load
 
 TOPICS = {"technology", "finance", "nature", "food", "science", "travel", "programming", "databases"}
 AMBIGUOUS_WORDS = ("apple", "bank", "python", "jaguar", "java", "mercury")
@@ -42,7 +48,7 @@ def test_rows_have_exactly_the_documented_fields():
 
 def test_sizes_are_in_the_documented_range():
     assert 150 <= len(PASSAGES) <= 300
-    assert 25 <= len(QUERIES) <= 40
+    assert 50 <= len(QUERIES) <= 80
 
 
 @pytest.mark.parametrize("rows, name", [(PASSAGES, "passage"), (QUERIES, "query")])
@@ -99,3 +105,114 @@ def test_load_corpus_returns_what_the_files_hold():
     assert list(corpus.queries) == [row["id"] for row in QUERIES]
     assert sum(len(judged) for judged in corpus.qrels.values()) == len(QRELS)
     assert all(isinstance(grade, int) for judged in corpus.qrels.values() for grade in judged.values())
+
+
+# ----- the query subsets: lexical and vocabulary-mismatch ----------------------------------------------
+
+
+def relevant_texts(corpus, query_id: str) -> list[str]:
+    return [corpus.passages[p] for p, grade in corpus.qrels[query_id].items() if grade >= 1]
+
+
+def test_every_query_has_a_relevant_passage_and_a_known_subset():
+    corpus = load_corpus()
+    assert all(relevant_texts(corpus, q) for q in corpus.queries)
+    assert set(corpus.query_subsets.values()) == set(QUERY_SUBSETS)
+
+
+def test_subset_labels_agree_with_the_definition():
+    """``mismatch``: no content word (lowercased, stop words dropped, stemmed) shared with ANY relevant passage."""
+    corpus = load_corpus()
+    defined = {q: subset_of(text, relevant_texts(corpus, q)) for q, text in corpus.queries.items()}
+    wrong = {q: (corpus.query_subsets[q], subset) for q, subset in defined.items() if corpus.query_subsets[q] != subset}
+    assert wrong == {}, "query: (label in queries.jsonl, what the definition says)"
+
+
+def test_the_corpus_has_enough_queries_of_each_subset():
+    corpus = load_corpus()
+    assert len(corpus.queries_in("mismatch")) >= 12 and len(corpus.queries_in("lexical")) >= 36
+    assert len(corpus.queries) == 60
+
+
+def test_mismatch_queries_still_share_words_with_some_judged_traps():
+    """A mismatch query is not a query about nothing: most share a word with a passage judged 0 (a keyword trap)."""
+    corpus = load_corpus()
+    with_traps = [q for q in corpus.queries_in("mismatch")
+                  if any(content_words(corpus.queries[q]) & content_words(corpus.passages[p])
+                         for p, grade in corpus.qrels[q].items() if grade == 0)]
+    assert len(with_traps) >= len(corpus.queries_in("mismatch")) // 2
+
+
+@pytest.mark.parametrize("text, words", [
+    ("Jaguars hunt in the rainforest", {"jaguar", "hunt", "rainforest"}),
+    ("The iPhone's battery, and THE batteries", {"iphon", "batteri"}),
+    ("what is it", set()),
+])
+def test_content_words_lowercase_drop_stop_words_and_stem(text, words):
+    assert content_words(text) == words
+
+
+def test_subset_of_needs_a_relevant_passage_and_a_string():
+    assert subset_of("cheap flights", ["Fares drop midweek.", "A flight search site."]) == "lexical"
+    assert subset_of("cheap flights", ["Fares drop midweek."]) == "mismatch"
+    with pytest.raises(ValueError, match="relevant_passages"):
+        subset_of("cheap flights", [])
+    with pytest.raises(TypeError, match="text must be a string"):
+        content_words(None)
+
+
+# ----- BM25 (the real one: the stand-in's files are Qdrant/bm25's) on each subset -------------------------
+
+
+@functools.cache
+def bm25_ndcg_per_query() -> dict[str, float]:
+    """nDCG@10 of every query under lesson 5's BM25: fastembed's vectors times Qdrant's IDF, matched passages only.
+
+    A query that matches no passage has an empty ranking and nDCG@10 0.
+    """
+    from course_utils.first_stages.candidates import matched_top_k
+
+    corpus = load_corpus()
+    bm25 = load(models.BM25_MODEL)
+    passages = list(bm25.embed(corpus.passage_texts))
+    columns = {term: c for c, term in enumerate(sorted({int(t) for v in passages for t in v.indices}))}
+    weights = np.zeros((len(passages), len(columns)))                          # (passages, terms)
+    for row, vector in enumerate(passages):
+        weights[row, [columns[int(t)] for t in vector.indices]] = vector.values
+    containing = (weights > 0).sum(axis=0)
+    idf = np.log(1 + (len(passages) - containing + 0.5) / (containing + 0.5))  # Qdrant's Modifier.Idf
+    ndcg = {}
+    for query_id, vector in zip(corpus.queries, bm25.query_embed(list(corpus.queries.values()))):
+        terms = [columns[int(t)] for t in vector.indices if int(t) in columns]
+        ranking = [corpus.passage_ids[i] for i in matched_top_k(weights[:, terms] @ idf[terms], 10)]
+        ndcg[query_id] = ndcg_at_k(ranking, corpus.qrels[query_id], 10) if ranking else 0.0
+    return ndcg
+
+
+def test_content_words_are_exactly_the_terms_of_fastembeds_bm25():
+    """The subsets' definition is BM25's own vocabulary: same tokens, stop words and stems, on every text."""
+    from fastembed.sparse.bm25 import Bm25
+
+    corpus = load_corpus()
+    texts = corpus.passage_texts + list(corpus.queries.values())
+    vectors = load(models.BM25_MODEL).embed(texts)
+    differ = [text for text, vector in zip(texts, vectors)
+              if {Bm25.compute_token_id(word) for word in content_words(text)} != set(vector.indices.tolist())]
+    assert differ == []
+
+
+def test_bm25_fails_on_the_mismatch_queries_and_does_well_on_the_lexical_ones():
+    """BM25 cannot find what shares no term with the query; the lexical queries are its home ground.
+
+    Measured (the real BM25: the stand-in's files are Qdrant/bm25's): nDCG@10 0.867 on the 44 lexical
+    queries, 0.000 on the 16 mismatch queries, 0.635 on all 60 (0.853 on the first 36 queries alone).
+    0 on the mismatch subset is no accident: a relevant passage shares no term with its query (the
+    test above shows the definition's words are BM25's terms), so it scores 0 and is never ranked.
+    """
+    corpus = load_corpus()
+    ndcg = bm25_ndcg_per_query()
+    lexical = np.mean([ndcg[q] for q in corpus.queries_in("lexical")])
+    mismatch = np.mean([ndcg[q] for q in corpus.queries_in("mismatch")])
+    print(f"BM25 nDCG@10: lexical {lexical:.3f}, mismatch {mismatch:.3f}, all {np.mean(list(ndcg.values())):.3f}")
+    assert lexical >= 0.75
+    assert mismatch == 0.0

@@ -6,9 +6,22 @@ what quantization really does. :class:`QuantizedEdgeIndex` stores documents' tok
 MaxSim multivector per point (dot product, no HNSW graph) with
 
 - ``quantization=None``: float vectors only (``datatype="float16"`` halves them);
-- ``"int8"``: plus a scalar-quantized copy, one byte per number, its range cut at ``quantile``;
+- ``"int8"``: plus Qdrant's scalar-quantized copy, one byte per number. This is *not* the
+  textbook int8 of :mod:`course_utils.compression.scalar` (``int8_range`` + 256 codes): Qdrant
+  cuts ``int(n_vectors * (1 - quantile) / 2)`` values (not a share of the values) off each end of
+  a random sample of at most 5,000 token vectors, and uses 128 codes,
+  ``alpha = (high - low) / 127``; the query is encoded on the same range (see
+  :func:`course_utils.compression.scalar.qdrant_int8_range`). :meth:`QuantizedEdgeIndex.int8_range`
+  reads the range the engine chose; it changes from one build to the next when there are more
+  than 5,000 token vectors, because the sample is random;
 - ``"binary"``: plus a one-bit copy, the sign of each number
-  (its score for two vectors is ``dim - 2 * hamming``, as :mod:`course_utils.compression.binary`).
+  (its score for two vectors is ``dim - 2 * hamming``, as :mod:`course_utils.compression.binary`);
+- ``"binary-asymmetric"``: the same bits, the query encoded with 8 bits (``query_encoding``);
+- ``"binary-2bit"`` and ``"binary-1.5bit"``: Qdrant's ``BinaryQuantizationEncoding.TwoBits`` and
+  ``OneAndHalfBits``: each number is compared with its dimension's mean +- 2/3 of its standard
+  deviation (below, around, above: 3 levels in 2 bits), and 1.5 bits shares the second bit of
+  each pair of numbers (``lib/quantization/src/encoded_vectors_binary.rs``). They store 2 and
+  1.5 bits per number (:data:`BITS_PER_NUMBER`).
 
 :meth:`QuantizedEdgeIndex.search` ``(Q, k, rescore=..., oversampling=...)`` then returns what the
 engine returns: with ``rescore=False`` the quantized scores of the quantized top ``k``; with
@@ -18,23 +31,29 @@ vectors. ``exact=True`` ignores the quantized copy.
 
 from __future__ import annotations
 
+import json
 import math
 import numbers
 import shutil
 import tempfile
+from pathlib import Path
 
 import numpy as np
 import qdrant_edge as edge
 
-from course_utils.scoring.maxsim import PackedCorpus, as_token_vectors
 from course_utils.qdrant.edge_shard import TemporaryShard
+from course_utils.scoring.maxsim import PackedCorpus, as_token_vectors
 
 __all__ = ["QuantizedEdgeIndex"]
 
 #: Name of the multivector in the shard.
 VECTOR = "colbert"
 #: "binary-asymmetric": binary documents, queries encoded with 8 bits (Qdrant's ``query_encoding``).
-QUANTIZATIONS = (None, "int8", "binary", "binary-asymmetric")
+QUANTIZATIONS = (None, "int8", "binary", "binary-asymmetric", "binary-2bit", "binary-1.5bit")
+#: Bits the quantized copy stores per number (before Qdrant pads each vector to whole machine words).
+BITS_PER_NUMBER = {"int8": 8, "binary": 1, "binary-asymmetric": 1, "binary-2bit": 2, "binary-1.5bit": 1.5}
+_ENCODINGS = {"binary-2bit": edge.BinaryQuantizationEncoding.TwoBits,
+              "binary-1.5bit": edge.BinaryQuantizationEncoding.OneAndHalfBits}
 DATATYPES = {"float32": edge.VectorStorageDatatype.Float32, "float16": edge.VectorStorageDatatype.Float16}
 
 
@@ -45,6 +64,8 @@ def _quantization_config(quantization: str | None, quantile: float):
         return edge.ScalarQuantizationConfig(edge.ScalarType.Int8, quantile=quantile)
     if quantization == "binary-asymmetric":
         return edge.BinaryQuantizationConfig(query_encoding=edge.BinaryQuantizationQueryEncoding.Scalar8Bits)
+    if quantization in _ENCODINGS:
+        return edge.BinaryQuantizationConfig(encoding=_ENCODINGS[quantization])
     return edge.BinaryQuantizationConfig()
 
 
@@ -57,10 +78,9 @@ class QuantizedEdgeIndex(TemporaryShard):
 
     Args:
         documents: ``n`` arrays of shape ``(d_k, dim)`` or a ``PackedCorpus``.
-        quantization: None, ``"int8"``, ``"binary"`` or ``"binary-asymmetric"`` (binary documents,
-            8-bit queries).
-        quantile: for ``"int8"``: the share of values inside the quantized range (Qdrant drops
-            ``(1 - quantile) / 2`` of the values at each end when choosing it), in (0.5, 1].
+        quantization: one of :data:`QUANTIZATIONS` (see the module docstring).
+        quantile: for ``"int8"``: Qdrant's ``quantile`` (it drops ``int(n_sampled_vectors *
+            (1 - quantile) / 2)`` values at each end of its sample when choosing the range), in (0.5, 1].
         datatype: how the float vectors are stored: ``"float32"`` or ``"float16"``.
 
     Raises:
@@ -139,6 +159,21 @@ class QuantizedEdgeIndex(TemporaryShard):
         out[ids] = scores
         return out
 
+
+    def int8_range(self) -> tuple[float, float]:
+        """``(low, high)`` of the int8 copy, as the engine chose it: ``low`` = Qdrant's ``offset``,
+        ``high = offset + 127 * alpha``, read from the segment's ``quantized.meta.json``.
+
+        Raises:
+            ValueError: the index has no int8 copy. RuntimeError: the engine wrote no such file.
+        """
+        if self.quantization != "int8":
+            raise ValueError(f"int8_range needs an index built with quantization='int8', not {self.quantization!r}")
+        found = sorted(Path(self.folder).glob(f"segments/*/vector_storage-{VECTOR}/quantized.meta.json"))
+        if not found:
+            raise RuntimeError(f"Qdrant Edge wrote no quantized.meta.json under {self.folder}")
+        meta = json.loads(found[0].read_text())
+        return float(meta["offset"]), float(meta["offset"]) + 127 * float(meta["alpha"])
 
     def __repr__(self) -> str:
         return f"QuantizedEdgeIndex({self.size} documents, dim {self.dim}, quantization {self.quantization})"

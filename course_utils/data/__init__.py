@@ -2,7 +2,8 @@
 
 The corpus ships with the package (``course_utils/data/``, format described in
 its README.md): passages, queries and graded relevance judgements, all written
-for this course.
+for this course. :mod:`~course_utils.data.vocabulary` holds the one definition of a query's subset
+(``"lexical"`` or ``"mismatch"``: does it share a content word with its relevant passages?).
 """
 
 from __future__ import annotations
@@ -12,7 +13,8 @@ import json
 from dataclasses import dataclass
 from importlib import resources
 
-__all__ = ["BANK_SENTENCES", "QUERY_SUBSETS", "EXAMPLE_DOCUMENTS", "EXAMPLE_QUERY", "Corpus", "load_corpus", "random_token_vectors"]
+__all__ = ["BANK_SENTENCES", "QUERY_SUBSETS", "EXAMPLE_DOCUMENTS", "EXAMPLE_QUERY", "Corpus", "load_corpus",
+           "random_token_vectors"]
 
 #: The running example: one query and two documents, used from lesson 1 on.
 EXAMPLE_QUERY = "What is Qdrant?"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from course_utils.grading import command, interrupts, nbgrader_course, sandbox, trusted
+from course_utils.grading import class_results, command, interrupts, nbgrader_course, round_trip_cli, sandbox, trusted
 from course_utils.grading import notebooks as nb
 from course_utils.grading.gradebook import summary, write_csv
 
@@ -39,16 +39,29 @@ def print_outcome(course: Path, lesson: str, outcome: command.Outcome, csv_path:
     print(f"Gradebook: {course / 'gradebook.db'} (open it with nbgrader's formgrader)")
     print(f"Scores:    {csv_path}")
     print(f"Feedback:  {course / 'feedback'}/<student>/{lesson}/{lesson}.html")
+    late = [row for row in class_results.lesson_results(course, lesson).students.values() if row.penalty] \
+        if outcome.written else []
+    if late:
+        print(f"Late:      {len(late)} submission(s) penalised (the summary above shows raw scores; grades.csv's "
+              "final_score, the report and the exports the scores after the penalty)")
+    for path in outcome.written:
+        print(f"Wrote:     {path}")
+    if outcome.written:
+        print(f"(report and exports took {outcome.round_trip_seconds:.1f} s; rebuild them with "
+              f"python3 course.py report {lesson} / python3 course.py export SYSTEM {lesson})")
+    for problem in outcome.problems:
+        print(f"Note: {problem}")
 
 
 def run_command(args) -> int:
     """The ``grade`` command line; returns the exit status."""
     course = Path(args.course).resolve()
     try:
+        trip = round_trip_cli.trip_from_args(args, course, args.lesson)
         outcome = command.grade(course, args.lesson, Path(args.submissions), jobs=args.jobs, timeout=args.timeout,
                                 notebook_timeout=args.notebook_timeout,
                                 regrade=args.regrade, real_models=args.real_models, roster=args.roster,
-                                echo=print, sandbox_limits=sandbox_limits(args))
+                                echo=print, sandbox_limits=sandbox_limits(args), trip=trip)
     except ValueError as error:
         print(f"Cannot grade: {error}")
         return 2

@@ -43,12 +43,21 @@ _LINK = "is a symbolic link: links are never followed, submit the notebook file 
 
 @dataclass
 class Submission:
-    """One student's chosen notebook: ``content`` is its file's bytes, read once when it was collected."""
+    """One student's chosen notebook: ``content`` is its file's bytes, read once when it was collected.
+
+    What the learning system wrote about it (empty for a folder per student): ``system`` (Canvas,
+    Blackboard or Moodle), ``recorded`` the submission time the system wrote into the download
+    (Blackboard's attempt time), ``late_mark`` Canvas's ``late_``, ``lms_prefix`` the part of the
+    download's name the system wrote (feedback files sent back in bulk are named with it)."""
 
     student: str
     path: Path
     timestamp: datetime
     content: bytes = b""
+    system: str = ""
+    recorded: datetime | None = None
+    late_mark: bool = False
+    lms_prefix: str = ""
 
 
 class NotARegularFile(ValueError):
@@ -146,6 +155,9 @@ class _Candidate:
     path: Path
     attempt: datetime | None
     order: int = 0
+    system: str = ""
+    late: bool = False
+    prefix: str = ""
 
 
 def collect(folder: Path, lesson: str = "", roster: frozenset[str] | None = None) -> Collected:
@@ -217,7 +229,8 @@ def _from_folders(result: Collected, folders: list[Path], roster) -> list[_Candi
         notebooks = _notebooks_in(result, entry)
         if not notebooks:
             result.skipped.append((result.display(entry) + "/", "holds no .ipynb file"))
-        candidates += [_Candidate(student, path, None) for path in notebooks]
+        candidates += [_Candidate(student, path, None, system="Moodle" if parsed else "",
+                                  prefix=entry.name if parsed else "") for path in notebooks]
     return candidates
 
 
@@ -242,7 +255,7 @@ def _from_files(result: Collected, files: list[Path], roster) -> list[_Candidate
     candidates = []
     for path in notebooks:
         ids: set[str] = set()
-        attempt, order = None, 0
+        attempt, order, systems, late, prefix = None, 0, set(), False, ""
         for parse in formats:
             parsed = parse(path.name)
             if parsed is None:
@@ -251,7 +264,9 @@ def _from_files(result: Collected, files: list[Path], roster) -> list[_Candidate
             if parsed.system == "Blackboard":
                 found = _blackboard_ids(parsed, path.name, assignment, receipts)
                 attempt = parsed.attempt
-            order = parsed.order
+            order, late = parsed.order, late or parsed.late
+            prefix = path.name[: len(path.name) - len(parsed.file)] if parsed.file else path.name
+            systems.add(parsed.system)
             ids |= found
         if not ids:
             result.skipped.append((result.display(path), "does not follow the naming of a Canvas, Blackboard or "
@@ -261,7 +276,8 @@ def _from_files(result: Collected, files: list[Path], roster) -> list[_Candidate
         if student is None:
             result.skipped.append((result.display(path), why))
         else:
-            candidates.append(_Candidate(student, path, attempt, order))
+            system = next(iter(systems)) if len(systems) == 1 else ""
+            candidates.append(_Candidate(student, path, attempt, order, system, late, prefix if system else ""))
     return candidates
 
 
@@ -296,7 +312,9 @@ def _choose(result: Collected, candidates: list[_Candidate], lesson: str) -> Non
             result.skipped.append((result.display(chosen.path), str(problem)))
             result.unreadable.append((student, f"{result.display(chosen.path)} {problem}"))
             continue
-        result.submissions.append(Submission(student, chosen.path, chosen.attempt or _mtime(chosen.path), content))
+        result.submissions.append(Submission(student, chosen.path, chosen.attempt or _mtime(chosen.path), content,
+                                             system=chosen.system, recorded=chosen.attempt,
+                                             late_mark=chosen.late, lms_prefix=chosen.prefix))
         named = key(chosen)[2]
         for other in options:
             if other is chosen:

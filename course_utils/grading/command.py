@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from course_utils.grading import collect as collecting
-from course_utils.grading import interrupts, matching, nbgrader_course, sandbox, sanitize, worker
+from course_utils.grading import interrupts, matching, nbgrader_course, round_trip, sandbox, sanitize, worker
 from course_utils.grading import notebooks as nb
 from course_utils.grading.gradebook import GRADING_RECORD, manual_scores, read_record, store_result, write_csv
 from course_utils.grading.jobs import GradingJob
@@ -47,7 +47,8 @@ DEFAULT_NOTEBOOK_TIMEOUT = 600
 @dataclass
 class Outcome:
     """What a ``grade`` run did. ``skipped`` lists (file, why); ``not_graded`` (student, why) for the
-    students whose only file could not be graded."""
+    students whose only file could not be graded; ``written`` the report and export files, ``problems`` what
+    could not be written, ``round_trip_seconds`` the time they took (not part of ``seconds``)."""
 
     graded: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
@@ -56,6 +57,9 @@ class Outcome:
     failed: list[tuple[str, str]] = field(default_factory=list)
     seconds: float = 0.0
     csv: Path | None = None
+    written: list[Path] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+    round_trip_seconds: float = 0.0
 
 
 def _sha256(content: bytes) -> str:
@@ -73,7 +77,8 @@ def grade(course: Path, lesson: str, submissions_folder: Path, *, jobs: int | No
           notebook_timeout: int = DEFAULT_NOTEBOOK_TIMEOUT,
           regrade: bool = False, real_models: bool = False, roster: str | Path | None = None,
           echo: Callable[[str], object] | None = None,
-          sandbox_limits: sandbox.Limits | None = DEFAULT_LIMITS) -> Outcome:
+          sandbox_limits: sandbox.Limits | None = DEFAULT_LIMITS,
+          trip: round_trip.RoundTrip | None = None) -> Outcome:
     """Grade every submission of ``lesson`` in ``submissions_folder``; see the module docstring.
 
     ``roster``: a CSV of the class's student ids (:func:`matching.read_roster`) to match files exactly.
@@ -83,6 +88,9 @@ def grade(course: Path, lesson: str, submissions_folder: Path, *, jobs: int | No
     ``grades.csv`` is rewritten from the gradebook at the end, also after an interrupt.
     ``echo`` is called with a line saying how many will be graded, before grading (the command line
     prints it; the library prints nothing itself, except the progress bar).
+    ``trip``: late work, roster rows and exports (:class:`round_trip.RoundTrip`); after grading the class
+    report and the exports it asks for are written (:func:`round_trip.finish`). None: no late work, no
+    report, no exports (the ``grade`` command line always gives one: it writes the report by default).
 
     Returns:
         the :class:`Outcome`: who was graded, unchanged, skipped or failed, and where ``grades.csv`` is.
@@ -102,6 +110,7 @@ def grade(course: Path, lesson: str, submissions_folder: Path, *, jobs: int | No
     if sandbox_limits is not None:
         sandbox.check_available(sandbox_limits)
     outcome = Outcome()
+    trip = trip or round_trip.RoundTrip(report=False)  # the command line always passes one (with the report)
     with interrupts.handled():
         try:
             found = collecting.collect(Path(submissions_folder), lesson, students)
@@ -109,7 +118,8 @@ def grade(course: Path, lesson: str, submissions_folder: Path, *, jobs: int | No
             outcome.not_graded = list(found.unreadable)
             try:
                 _grade_collected(_Run(course, lesson, found, outcome, jobs, timeout, notebook_timeout, regrade,
-                                      real_models, echo or (lambda _line: None), sandbox_limits))
+                                      real_models, echo or (lambda _line: None), sandbox_limits, trip=trip))
+                round_trip.remember_download(course, lesson, found, outcome, trip)
             finally:
                 found.cleanup()
         except KeyboardInterrupt:
@@ -118,6 +128,7 @@ def grade(course: Path, lesson: str, submissions_folder: Path, *, jobs: int | No
             raise interrupts.GradingInterrupted(outcome) from None
         outcome.csv = _write_csv_if_graded(course, lesson, outcome)
     outcome.seconds = time.monotonic() - started
+    outcome.written, outcome.problems, outcome.round_trip_seconds = round_trip.finish(course, lesson, trip)
     return outcome
 
 
@@ -147,6 +158,7 @@ class _Run:
     echo: Callable[[str], object]
     limits: sandbox.Limits | None
     setup: nbgrader_course.GradingSetup | None = None
+    trip: round_trip.RoundTrip = field(default_factory=round_trip.RoundTrip)
 
 
 def _job(run: _Run, submission: collecting.Submission) -> GradingJob | None:
@@ -163,7 +175,7 @@ def _job(run: _Run, submission: collecting.Submission) -> GradingJob | None:
         test_cells=run.setup.test_cells, timeout=run.timeout, notebook_timeout=run.notebook_timeout,
         visible_sources={k: c.source for k, c in nb.test_cells(run.setup.release).items()},
         manual_scores=manual_scores(run.course, run.lesson, submission.student),
-        findings=repaired.findings, tampering=repaired.tampering)
+        findings=repaired.findings, tampering=repaired.tampering, late=run.trip.lateness(submission))
 
 
 def _grade_collected(run: _Run) -> None:

@@ -97,6 +97,19 @@ def _exercise(test: TestCell, verdict: Verdict | None, answers: list[str], visib
             f"<h3>The test cell</h3><pre>{_text(shown)}</pre></section>")
 
 
+def _penalty(late: dict | None, raw: float) -> float:
+    return round(raw * late["share"], 2) if late else 0.0
+
+
+def _late_section(late: dict | None, raw: float) -> str:
+    """How the late penalty was computed (``late``: :meth:`course_utils.grading.late_work.Lateness.as_record`)."""
+    if not late:
+        return ""
+    penalty = _penalty(late, raw)
+    sums = f" Score before the penalty {raw:g}, penalty {penalty:g}, score {raw - penalty:g}." if late["share"] else ""
+    return f'<p class="late">Deadline: {_text(late["how"])}{_text(sums)}</p>'
+
+
 def render(job: GradingJob, notebook, verdicts: dict[str, Verdict], report: list[str], limits: str) -> str:
     """The feedback page (HTML text) of one graded submission; ``notebook`` is the student's notebook as
     graded, ``report`` the grading report's sentences, ``limits`` from :func:`limits_sentence`."""
@@ -112,12 +125,13 @@ def render(job: GradingJob, notebook, verdicts: dict[str, Verdict], report: list
                   job.visible_sources.get(test_id, ""), job.manual_scores.get(test_id))
         for test_id, test in job.test_cells.items())
     findings = _list(report) if report else "<p>Nothing unusual was found in this notebook.</p>"
+    late = _late_section(job.late, total)
     title = f"Feedback: {job.lesson}, {job.student}"
     return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
             f'<meta http-equiv="Content-Security-Policy" content="{CSP}">'
             f'<meta name="referrer" content="no-referrer"><title>{_text(title)}</title><style>{_STYLE}</style>'
             f'</head><body><header class="grader"><h1>{_text(title)}</h1>'
-            f'<p class="score">Score: {total:g} / {points:g}</p>'
+            f'<p class="score">Score: {total - _penalty(job.late, total):g} / {points:g}</p>{late}'
             f"<table><tr><th>Exercise</th><th>Points</th></tr>{rows}</table>"
             f"<h2>Grading report</h2>{findings}</header>{sections}"
             f"<footer><p>{_text(limits)}</p><p>This page was made by the grader: it shows your code and the "

@@ -19,7 +19,8 @@ from course_utils.grading import notebooks as nb
 from course_utils.grading.jobs import GradingResult
 from course_utils.grading.nbgrader_course import open_gradebook
 
-__all__ = ["GRADING_RECORD", "manual_scores", "nbgrader_scores", "read_record", "record_path", "set_scores",
+__all__ = ["GRADING_RECORD", "LATE_COLUMNS", "late_columns",
+           "manual_scores", "nbgrader_scores", "read_record", "record_path", "set_scores",
            "store_result", "summary", "write_csv"]
 
 #: What the grader found about one submission, next to its autograded notebook.
@@ -133,12 +134,28 @@ def _csv_rows(course: Path, gradebook) -> tuple[list[dict], list[str]]:
                    "score": submission.score, "max_score": submission.max_score,
                    "status": _status(course, assignment.name, submission.student.id)}
             row.update({f"{assignment.name}/{grade.name}": grade.score for grade in _grades(submission)})
+            row.update(late_columns(read_record(course, assignment.name, submission.student.id), submission.score))
             rows.append(row)
     return rows, columns
 
 
+#: Columns grades.csv gets when a lesson was graded with a deadline: ``score`` stays the raw score.
+LATE_COLUMNS = ("days_late", "late_penalty", "final_score")
+
+
+def late_columns(record: dict, raw: float) -> dict:
+    """{days_late, late_penalty, final_score} of a graded submission whose grading record has a late-work
+    decision (``record["late"]``), else {}; the penalty is that share of ``raw`` (the gradebook's score)."""
+    late = record.get("late")
+    if not late:
+        return {}
+    penalty = round(raw * late["share"], 2)
+    return {"days_late": late["days"], "late_penalty": penalty, "final_score": round(raw - penalty, 2)}
+
+
 def write_csv(course: Path, not_graded: list[tuple[str, str, str]] = ()) -> Path:
-    """``grades.csv`` from the gradebook: student, lesson, score, max score, status, points per test cell.
+    """``grades.csv`` from the gradebook: student, lesson, score, max score, status, points per test cell, and
+    :data:`LATE_COLUMNS` when a lesson was graded with a deadline (``score`` is then the raw score).
 
     ``not_graded`` adds (student, lesson, why) rows, with no score, for students of the last run whose
     file could not be graded and who have no grade yet: a spreadsheet then shows them too.
@@ -149,7 +166,8 @@ def write_csv(course: Path, not_graded: list[tuple[str, str, str]] = ()) -> Path
     rows += [{"student": student, "lesson": lesson, "status": f"not graded: {why}"}
              for student, lesson, why in not_graded if (student, lesson) not in graded]
     table = io.StringIO(newline="")
-    writer = csv.DictWriter(table, ["student", "lesson", "score", "max_score", "status", *columns])
+    late = [name for name in LATE_COLUMNS if any(name in row for row in rows)]
+    writer = csv.DictWriter(table, ["student", "lesson", "score", "max_score", "status", *columns, *late])
     writer.writeheader()
     writer.writerows(rows)
     path = Path(course) / "grades.csv"

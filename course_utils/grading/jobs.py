@@ -23,7 +23,8 @@ class GradingJob:
     {test grade_id: the test cell as students see it}, ``timeout`` seconds per cell,
     ``notebook_timeout`` seconds for the whole notebook (its time budget),
     ``manual_scores`` {test grade_id: score set in formgrader}, ``findings`` and ``tampering``
-    what reading the submission found (sentences for the report).
+    what reading the submission found (sentences for the report), ``late`` the late-work decision
+    (:meth:`course_utils.grading.late_work.Lateness.as_record`; None when no deadline was given).
     """
 
     lesson: str
@@ -37,6 +38,7 @@ class GradingJob:
     manual_scores: dict[str, float] = field(default_factory=dict)
     findings: list[str] = field(default_factory=list)
     tampering: list[str] = field(default_factory=list)
+    late: dict | None = None
 
 
 @dataclass
@@ -45,7 +47,8 @@ class GradingResult:
     cells the grader stopped ([(index, why)]), whether it ran in the sandbox, the report's sentences,
     the autograded notebook (JSON text) and the feedback page (HTML text); ``grader_peak_bytes`` is the
     most memory the grading worker itself has held so far (its peak resident size), ``kernel_starts``
-    and ``seconds`` what running the notebook took."""
+    and ``seconds`` what running the notebook took; ``checks`` each check's result for the class report
+    (:func:`course_utils.grading.check_results.outcomes`), ``late`` the job's late-work decision."""
 
     student: str
     verdicts: dict[str, Verdict]
@@ -58,6 +61,8 @@ class GradingResult:
     grader_peak_bytes: int = 0
     kernel_starts: int = 0
     seconds: float = 0.0
+    checks: dict[str, dict] = field(default_factory=dict)
+    late: dict | None = None
 
     @property
     def score(self) -> float:
@@ -73,4 +78,5 @@ class GradingResult:
                 "stopped_cells": [list(stop) for stop in self.stopped_cells], "student": self.student,
                 "grader_peak_bytes": self.grader_peak_bytes, "kernel_starts": self.kernel_starts,
                 "seconds": round(self.seconds, 1),
-                "verdicts": {test_id: asdict(verdict) for test_id, verdict in self.verdicts.items()}}
+                "verdicts": {test_id: asdict(verdict) for test_id, verdict in self.verdicts.items()},
+                "checks": self.checks, "late": self.late}

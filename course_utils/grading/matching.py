@@ -50,7 +50,7 @@ __all__ = [
 
 #: A usable nbgrader student id (a folder name and a gradebook key).
 STUDENT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]*$")
-_CANVAS_TAIL = re.compile(r"_(?:late_)?(?P<user>\d+)_(?P<attachment>\d+)_(?P<file>.+)$", re.I)
+_CANVAS_TAIL = re.compile(r"_(?P<late>late_)?(?P<user>\d+)_(?P<attachment>\d+)_(?P<file>.+)$", re.I)
 _NAME_DIGITS = re.compile(r"_\d+_")
 _BLACKBOARD = re.compile(r"^(?P<prefix>.+?)_attempt_(?P<stamp>\d{4}-\d\d-\d\d-\d\d-\d\d-\d\d)"
                          r"(?:_(?P<file>.+)|(?P<receipt>\.txt))$", re.S)
@@ -71,18 +71,19 @@ class Parsed:
     order: int = 0
     receipt: bool = False
     prefix: str = ""
+    late: bool = False
 
 
 def canvas(name: str) -> Parsed | None:
     """Canvas: every split whose name part holds no ``_<digits>_`` (Canvas removes those)."""
-    ids, file, order = [], "", 0
+    ids, file, order, late = [], "", 0, False
     for position in (i for i, char in enumerate(name) if char == "_"):
         head, match = name[:position], _CANVAS_TAIL.match(name, position)
         if match and head and not _NAME_DIGITS.search(head):
             if match["user"] not in ids:
                 ids.append(match["user"])
-            file, order = match["file"], int(match["attachment"])
-    return Parsed("Canvas", tuple(ids), file, order=order) if ids else None
+            file, order, late = match["file"], int(match["attachment"]), late or bool(match["late"])
+    return Parsed("Canvas", tuple(ids), file, order=order, late=late) if ids else None
 
 
 def blackboard(name: str) -> Parsed | None:
@@ -100,7 +101,8 @@ def blackboard(name: str) -> Parsed | None:
 def moodle(name: str) -> Parsed | None:
     """Moodle: ``<Full Name>_<participant id>_assignsubmission_<plugin>_`` then the file (or folder)."""
     match = _MOODLE.match(name)
-    return Parsed("Moodle", (match["id"],), match["file"]) if match and match["plugin"] == "file" else None
+    return Parsed("Moodle", (match["id"],), match["file"], prefix=match["name"]) \
+        if match and match["plugin"] == "file" else None
 
 
 FORMATS = (canvas, blackboard, moodle)

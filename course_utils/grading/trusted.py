@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import course_utils.lesson.checks
-from course_utils.lesson.checks import TOLERANCE, compare, kind_of, plain, short_repr
+from course_utils.lesson.checks import TOLERANCE, compare, hint_for, kind_of, plain, short_repr
 from course_utils.grading import notebooks as nb
 
 #: The start of every grading version of a test cell: ``check`` loaded afresh from its file, the
@@ -71,7 +71,7 @@ class Check:
     index: int
     call: str
     expected: object
-    hint: str
+    hint: str | dict  # a dict: hints by part of a dict answer (course_utils.lesson.checks.hint_for)
     tolerance: float
     hidden: bool
 
@@ -127,7 +127,8 @@ def parse_test_cell(test_id: str, source: str, points: float = 0.0) -> TestCell:
         except ValueError:
             raise ValueError(f"{where}: expected value, hint and tolerance must be literals") from None
         cell.checks.append(Check(test_id, index, ast.get_source_segment(source, arguments[0]), expected,
-                                 str(hint), float(tolerance), statement.lineno in hidden))
+                                 hint if isinstance(hint, dict) else str(hint), float(tolerance),
+                                 statement.lineno in hidden))
     return cell
 
 
@@ -299,7 +300,8 @@ def verdicts(cells: dict[str, TestCell], logged: dict[str, list]) -> dict[str, V
                 if problem and check.hidden:
                     problem = "returned a wrong answer"
             if problem:
-                hint = f" Hint: {check.hint}" if check.hint and not problem.startswith("not reached") else ""
+                shown = hint_for(check.hint, problem) if check.hint else ""
+                hint = f" Hint: {shown}" if shown and not problem.startswith("not reached") else ""
                 failures.append(f"{label}: {problem}.{hint}")
         score = cell.points if cell.checks and not failures else 0.0
         if not cell.checks:

@@ -24,7 +24,7 @@ import nbformat
 
 from course_utils import models
 from course_utils.models.environment import QDRANT_SERVER_SETTINGS
-from course_utils.grading import execution, feedback_page, sandbox, safe_display, trusted
+from course_utils.grading import check_results, execution, feedback_page, sandbox, safe_display, trusted
 from course_utils.grading import notebooks as nb
 from course_utils.grading.gradebook import nbgrader_scores
 from course_utils.grading.jobs import GradingJob, GradingResult
@@ -168,7 +168,8 @@ def grade_submission(job: GradingJob) -> GradingResult:
     return GradingResult(student=student, verdicts=verdicts, nbgrader_scores=raw, stopped_cells=run.stopped,
                          sandbox=_LIMITS is not None, report=report, autograded=nbformat.writes(autograded),
                          feedback=page, grader_peak_bytes=_peak_resident_bytes(), kernel_starts=run.kernel_starts,
-                         seconds=run.seconds)
+                         seconds=run.seconds, checks=check_results.outcomes(job.test_cells, run.records),
+                         late=job.late)
 
 
 def _peak_resident_bytes() -> int:

@@ -30,7 +30,7 @@ import math
 import re
 from collections.abc import Mapping
 
-__all__ = ["RECORD_MIME", "TOLERANCE", "CheckFailed", "check", "compare", "explain", "kind_of", "plain",
+__all__ = ["RECORD_MIME", "TOLERANCE", "CheckFailed", "check", "compare", "explain", "hint_for", "kind_of", "plain",
            "publish_record", "short_repr"]
 
 #: The display-data type of one check's record while the grader runs a test cell
@@ -147,6 +147,22 @@ def explain(actual, expected, tolerance: float = TOLERANCE) -> str | None:
     return problem
 
 
+def hint_for(hint, problem: str) -> str:
+    """The hint to show for ``problem`` (a :func:`compare` or :func:`explain` text).
+
+    ``hint`` is a string, shown as it is, or a dict of hints by part of a dict answer
+    (``{"candidates": "...", "top": "..."}``): then the hint of the part where the values first
+    differ (``... at ['top'][0]``), or every part's hint when the difference is not inside one part.
+    """
+    if not isinstance(hint, Mapping):
+        return hint
+    where = re.search(r" at \[([^\]]*)\]", problem or "")
+    for key, text in hint.items():
+        if where and where.group(1) in (repr(key), str(key)):
+            return text
+    return " ".join(f"{key}: {text}" for key, text in hint.items())
+
+
 def _count_for_cell_summary(passed: bool) -> None:
     """Count a check towards the line under a passing test cell (see :mod:`course_utils.lesson.check_summary`)."""
     try:
@@ -190,7 +206,8 @@ def check(actual, expected=_NOT_GIVEN, hint: str = "", *, tolerance: float = TOL
         actual: what the student's code returned (numbers, arrays, lists, ...).
         expected: the right answer, as plain data (numbers, lists, dicts, str, bool).
             Left out only by the grader, for hidden checks it compares itself.
-        hint: what to look at when the answer is wrong.
+        hint: what to look at when the answer is wrong; for a dict answer, optionally a dict of
+            hints by part, of which the failing part's is shown (:func:`hint_for`).
         tolerance: relative tolerance for numbers (absolute below 1).
         check_id: set by the grader: ``actual`` is then published as the record of this check.
 
@@ -207,7 +224,7 @@ def check(actual, expected=_NOT_GIVEN, hint: str = "", *, tolerance: float = TOL
     if problem:
         message = f"Not yet: {problem}."
         if hint:
-            message += f" Hint: {hint}"
+            message += f" Hint: {hint_for(hint, problem)}"
         failure = CheckFailed(message)
         failure.course_recorded = bool(check_id)  # its value is in the record: no error record needed
         raise failure

@@ -25,13 +25,15 @@ import numpy as np
 
 __all__ = [
     "PageLayout",
-    "best_patch_box",
+    "matched_patch_box",
     "page_layout",
     "patch_box",
     "patch_map",
     "pool_page",
     "query_labels",
     "tile_grid",
+    "token_matches",
+    "vector_kinds",
     "word_rows",
 ]
 
@@ -210,22 +212,60 @@ def patch_box(row: int, col: int, layout: PageLayout) -> list[float]:
             (col + 1) * width / width_cells, (row + 1) * height / height_cells]
 
 
-def best_patch_box(query_vectors, page_vectors, layout: PageLayout) -> list[float]:
-    """Box of the local patch with the highest summed similarity over the query's tokens (MaxSim's vote)."""
+def vector_kinds(layout: PageLayout) -> list[str]:
+    """What each page vector is, as MaxSim can pick it: ``"tile"``, ``"global"`` or ``"text"``.
+
+    ``"tile"``: an image vector of a local tile (a place on the page); ``"global"``: an image vector
+    of ColModernVBERT's global view (the whole page squeezed into one tile); ``"text"``: a prompt,
+    marker or other text token. Returns ``n`` strings, one per page vector.
+    """
+    global_tile = layout.grid[0] * layout.grid[1] if layout.has_global else -2
+    return ["tile" if local else "global" if tile == global_tile else "text"
+            for local, tile in zip(layout.local.tolist(), layout.tile.tolist())]
+
+
+def token_matches(query_vectors, page_vectors, layout: PageLayout) -> tuple[np.ndarray, list[str]]:
+    """MaxSim's choice for each query vector: the page vector it matches best, and what that vector is.
+
+    Args:
+        query_vectors: ``(q, dim)``; page_vectors: ``(n, dim)`` with ``n == len(layout.labels)``.
+
+    Returns:
+        ``(best, kinds)``: int64 ``(q,)`` row of the page vector with the highest dot product for each
+        query vector (MaxSim adds exactly these maxima), and ``q`` kinds from :func:`vector_kinds`.
+
+    Raises:
+        ValueError: if the arrays are not 2-d, their sizes differ, or ``page_vectors`` does not match
+            the layout.
+    """
     q = np.asarray(query_vectors, dtype=np.float32)
     d = np.asarray(page_vectors, dtype=np.float32)
-    votes = (q @ d.T).sum(axis=0)
-    grid = patch_map(votes, layout)
-    row, col = np.unravel_index(np.nanargmax(grid), grid.shape)
-    return patch_box(int(row), int(col), layout)
+    if q.ndim != 2 or d.ndim != 2 or q.shape[1] != d.shape[1]:
+        raise ValueError(f"query_vectors (q, dim) and page_vectors (n, dim) must be 2-d with the same dim, got "
+                         f"{q.shape} and {d.shape}")
+    if len(d) != len(layout.labels):
+        raise ValueError(f"page_vectors has {len(d)} rows but the layout names {len(layout.labels)}: use the "
+                         "layout of this page")
+    best = np.argmax(q @ d.T, axis=1).astype(np.int64)
+    kinds = vector_kinds(layout)
+    return best, [kinds[i] for i in best]
 
 
-def pool_page(page_vectors, layout: PageLayout, by: str = "rows") -> np.ndarray:
+def matched_patch_box(page_row: int, layout: PageLayout) -> list[float] | None:
+    """Box in page pixels of page vector ``page_row`` if it is a local tile's patch, else None."""
+    if not layout.local[page_row]:
+        return None
+    rows, cols = layout.page_row_col()
+    return patch_box(int(rows[page_row]), int(cols[page_row]), layout)
+
+
+def pool_page(page_vectors, layout: PageLayout, by: str = "rows", keep_text: bool = True) -> np.ndarray:
     """Mean-pool a page's patch vectors by row (or column) of each tile grid, keeping every other vector.
 
     The local tiles are pooled over the page's patch map (one vector per page row,
     or column), the global view over its own grid; text and marker tokens are kept
-    as they are, in their order, after the pooled vectors.
+    as they are, in their order, after the pooled vectors (unless ``keep_text`` is False:
+    then only the pooled image vectors are returned).
 
     Returns:
         float32 ``(p, dim)``: ``p = map rows (+ global rows) + other tokens`` for ``by="rows"``.
@@ -242,5 +282,5 @@ def pool_page(page_vectors, layout: PageLayout, by: str = "rows") -> np.ndarray:
         in_global = layout.tile == layout.grid[0] * layout.grid[1]
         local_key = layout.row if by == "rows" else layout.col
         pooled += [d[in_global & (local_key == k)].mean(axis=0) for k in range(layout.side)]
-    others = d[layout.tile < 0]
+    others = d[layout.tile < 0] if keep_text else d[:0]
     return np.vstack([np.array(pooled, dtype=np.float32), others]).astype(np.float32)

@@ -18,8 +18,10 @@ relevant passages:
     nDCG@k      = DCG@k / IDCG@k,  IDCG@k = DCG@k of the judged grades sorted best first
 
 :func:`evaluate` averages these over the queries of a run (MRR@k is the mean of
-RR@k). The values match trec_eval (``P_k``, ``recall_k``, ``ndcg_cut_k``) and
-ir-measures (``P@k``, ``R@k``, ``RR@k``, ``nDCG@k``) when the run has no ties.
+RR@k); :func:`evaluate_by_subset` does the same within each subset of the queries (for the
+course corpus: ``"lexical"`` and ``"mismatch"``, ``Corpus.query_subsets``). The values match
+trec_eval (``P_k``, ``recall_k``, ``ndcg_cut_k``) and ir-measures (``P@k``, ``R@k``, ``RR@k``,
+``nDCG@k``) when the run has no ties.
 
 Bad input raises an error with a message naming the argument: ``TypeError`` for
 the wrong kind of thing (k not an int; a ranking that is not a list, since a bare
@@ -45,7 +47,7 @@ import math
 import numbers
 from collections.abc import Callable, Collection, Mapping, Sequence
 
-__all__ = ["recall_at_k", "precision_at_k", "mrr_at_k", "ndcg_at_k", "evaluate"]
+__all__ = ["recall_at_k", "precision_at_k", "mrr_at_k", "ndcg_at_k", "evaluate", "evaluate_by_subset"]
 
 #: ``{passage_id: grade}``, or a collection of relevant passage ids (grade 1 each).
 Judgements = Mapping[str, int] | Collection[str]
@@ -188,6 +190,45 @@ def evaluate(
             for cutoff in cutoffs:
                 totals[f"{name}@{cutoff}"] += _METRICS[name](checked_ranking, grades, cutoff)
     return {key: total / len(run) for key, total in totals.items()}
+
+
+def evaluate_by_subset(
+    run: Mapping[str, Sequence[str]],
+    qrels: Mapping[str, Judgements],
+    subsets: Mapping[str, str],
+    k: int | Sequence[int] = 10,
+    metrics: Sequence[str] = ("recall", "precision", "mrr", "ndcg"),
+) -> dict[str, dict[str, float]]:
+    """:func:`evaluate` within each subset of the run's queries, then over all of them.
+
+    ``subsets`` is ``{query_id: subset name}`` (for the course corpus ``corpus.query_subsets``) and
+    must name every query of ``run``. Returns ``{subset: {"<metric>@<k>": mean}}`` with the subsets
+    in the order their first query appears in ``run``, then ``"all"`` (the same as :func:`evaluate`),
+    and the number of queries of each under the key ``"queries"``.
+
+    >>> qrels = {"q1": {"a": 1}, "q2": {"b": 1}, "q3": {"c": 1}}
+    >>> run = {"q1": ["a", "b"], "q2": ["a", "b"], "q3": ["a", "c"]}
+    >>> table = evaluate_by_subset(run, qrels, {"q1": "lexical", "q2": "mismatch", "q3": "mismatch"}, k=1,
+    ...                            metrics=["recall"])
+    >>> table
+    {'lexical': {'recall@1': 1.0, 'queries': 1}, 'mismatch': {'recall@1': 0.0, 'queries': 2}, \
+'all': {'recall@1': 0.3333333333333333, 'queries': 3}}
+    """
+    if not isinstance(subsets, Mapping):
+        raise TypeError(f"subsets must be a dict {{query_id: subset name}}, got {type(subsets).__name__}.")
+    if not isinstance(run, Mapping):
+        raise TypeError(f"run must be a dict {{query_id: [passage ids, best first]}}, got {type(run).__name__}.")
+    missing = [query_id for query_id in run if query_id not in subsets]
+    if missing:
+        raise ValueError(f"subsets names no subset for the queries {missing[:5]} of run; give every query "
+                         f"a subset, e.g. subsets=corpus.query_subsets.")
+    if "all" in subsets.values():
+        raise ValueError('subsets uses the name "all", which evaluate_by_subset keeps for all the queries; rename it.')
+    groups: dict[str, dict[str, Sequence[str]]] = {}
+    for query_id, ranking in run.items():
+        groups.setdefault(subsets[query_id], {})[query_id] = ranking
+    groups["all"] = dict(run)
+    return {name: {**evaluate(part, qrels, k, metrics), "queries": len(part)} for name, part in groups.items()}
 
 
 # --------------------------------------------------------------------------

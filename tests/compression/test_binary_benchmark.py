@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
+import pytest
 
 from benchmarks import binary_scorer as bench
 from course_utils.compression.binary import BinaryCorpus
@@ -51,9 +54,47 @@ def test_composed_passages_are_course_sentences_drawn_at_random_and_repeatably()
 
 
 def test_the_command_reports_on_a_small_standin_corpus(capsys):
-    """The stand-in corpus: the course's real queries over passages of its sentences; Edge beside ours."""
+    """The stand-in corpus: the course's real queries over passages of its sentences; Edge beside ours, with no
+    target judged (near-duplicates crowd its exact top 10: the prose corpus judges the targets)."""
     assert bench.main(["--corpus", "standin", "--documents", "80", "--queries", "3", "--repeat", "1"]) == 0
     printed = capsys.readouterr().out
-    for words in ("standin corpus", "3 course queries", "asymmetric, course queries", "never below Edge's"):
+    for words in ("standin corpus", "3 course queries", "asymmetric, course queries", "Qdrant Edge"):
         assert words in printed, printed
-    assert "DISAGREEMENT" not in printed
+    assert "DISAGREEMENT" not in printed and "never below" not in printed
+
+
+@pytest.fixture
+def small_prose(monkeypatch):
+    """The prose corpus drawn from the docstrings of three standard-library packages only (all take a minute)."""
+    import asyncio
+    import email
+    import logging
+    from pathlib import Path
+
+    from benchmarks import prose_corpus
+
+    roots = tuple(Path(package.__file__).parent for package in (asyncio, email, logging))
+    paragraphs = prose_corpus.prose_paragraphs(roots)
+    monkeypatch.setattr(prose_corpus, "prose_paragraphs", lambda: paragraphs)
+    return paragraphs
+
+
+def test_prose_passages_are_distinct_paragraphs_and_queries_come_from_them(small_prose):
+    from benchmarks.prose_corpus import prose_corpus
+
+    assert len(small_prose) >= 200 and len(set(small_prose)) == len(small_prose)
+    assert all(15 <= len(p.split()) <= 80 for p in small_prose)
+    passages, queries = prose_corpus(200, 5, seed=3)
+    assert (passages, queries) == prose_corpus(200, 5, seed=3) and len(set(passages)) == 200
+    words = [set(re.findall(r"[a-z]+", p.lower())) for p in passages]
+    assert all(len(q.split()) == 6 and any(set(q.split()) <= w for w in words) for q in queries), queries
+    with pytest.raises(ValueError, match="n_queries"):
+        prose_corpus(10, 11)
+
+
+def test_the_command_reports_targets_on_a_small_prose_corpus(small_prose, capsys):
+    assert bench.main(["--corpus", "prose", "--documents", "60", "--queries", "3", "--repeat", "1"]) == 0
+    printed = capsys.readouterr().out
+    for words in ("prose corpus", "3 keyword queries", "asymmetric, keyword queries", "at 4 >= 0.95",
+                  "never below Edge's"):
+        assert words in printed, printed

@@ -8,6 +8,7 @@ import pytest
 from course_utils.compression.binary import BinaryCorpus
 from course_utils.data import random_token_vectors
 from course_utils.compression.edge import QuantizedEdgeIndex
+from course_utils.compression.scalar import dequantize_int8, int8_range, qdrant_int8_range, quantize_int8
 from course_utils.scoring.maxsim import PackedCorpus, score_corpus, top_k
 
 
@@ -36,6 +37,44 @@ def test_int8_is_approximate_and_rescoring_restores_exact_scores(data):
         np.testing.assert_array_equal(np.sort(ids), np.sort(top_k(exact, 5)))
         ids, scores = index.search(query, 5, exact=True)
         np.testing.assert_allclose(scores, exact[ids], atol=1e-4)
+
+
+def _restored_maxsim(query, documents, low, high, levels):
+    """MaxSim of the query and documents both quantized on [low, high] with ``levels`` codes and restored."""
+    def restore(x):
+        return dequantize_int8(quantize_int8(x, low, high, levels), low, high, levels)
+    corpus = PackedCorpus.from_documents(documents)
+    return score_corpus(restore(query), PackedCorpus(restore(corpus.vectors), corpus.offsets))
+
+
+def test_edges_int8_is_qdrants_scheme_not_the_textbook_one(data):
+    """Fewer than 5,000 token vectors: Qdrant samples them all, so its range is qdrant_int8_range's, and its
+    scores without rescoring are MaxSim of query and documents on 128 levels of that range."""
+    documents, query, exact = data
+    vectors = PackedCorpus.from_documents(documents).vectors
+    assert len(vectors) < 5_000
+    with QuantizedEdgeIndex(documents, "int8") as index:
+        low, high = index.int8_range()
+        engine = index.scores(query, rescore=False)
+    np.testing.assert_allclose((low, high), qdrant_int8_range(vectors, 0.99), rtol=1e-6)
+    textbook_low, textbook_high = int8_range(vectors, 0.99)
+    assert high - low > 1.3 * (textbook_high - textbook_low)  # far less clipping than np.quantile at 0.5%/99.5%
+    qdrant_like = np.abs(engine - _restored_maxsim(query, documents, low, high, 128)).max()
+    textbook = np.abs(engine - _restored_maxsim(query, documents, textbook_low, textbook_high, 256)).max()
+    assert qdrant_like < 5e-3 < textbook
+    with QuantizedEdgeIndex(documents, "binary") as index, pytest.raises(ValueError, match="int8"):
+        index.int8_range()
+
+
+@pytest.mark.parametrize("quantization", ["binary-2bit", "binary-1.5bit"])
+def test_two_and_one_and_a_half_bit_encodings_search_and_rescore(data, quantization):
+    documents, query, exact = data
+    with QuantizedEdgeIndex(documents, quantization) as index:
+        approximate = index.scores(query, rescore=False)
+        assert np.corrcoef(approximate, exact)[0, 1] > 0.5
+        ids, scores = index.search(query, 5, rescore=True, oversampling=40.0)
+        np.testing.assert_allclose(scores, exact[ids], atol=1e-4)
+        np.testing.assert_array_equal(np.sort(ids), np.sort(top_k(exact, 5)))
 
 
 def test_binary_scores_are_the_course_binary_maxsim(data):

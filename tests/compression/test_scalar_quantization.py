@@ -10,7 +10,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
-from course_utils.compression.scalar import dequantize_int8, int8_range, quantize_int8  # noqa: E402
+from course_utils.compression.scalar import (dequantize_int8, int8_range, qdrant_int8_range,  # noqa: E402
+                                             quantize_int8)
 from course_utils.compression.tradeoff import plot_tradeoff  # noqa: E402
 
 
@@ -31,6 +32,29 @@ def test_round_trip_error_is_at_most_half_a_step_inside_the_range():
     back = dequantize_int8(quantize_int8(inside, low, high), low, high)
     assert np.abs(back - inside).max() <= (high - low) / 255 / 2 + 1e-6
     assert np.mean((values < low) | (values > high)) == pytest.approx(0.01, abs=0.002)
+
+
+def test_qdrants_range_cuts_a_count_of_vectors_not_a_share_of_values():
+    """200 vectors of 2 numbers, 0..399 shuffled: quantile 0.9 cuts int(200 * 0.1 / 2) = 10 values at
+    the top and 11 at the bottom (Qdrant's two selects), where np.quantile cuts 5% of 400 at each end."""
+    vectors = np.random.default_rng(1).permutation(400).reshape(200, 2).astype(float)
+    assert qdrant_int8_range(vectors, 0.9) == (11.0, 389.0)
+    assert int8_range(vectors, 0.9) == pytest.approx((19.95, 379.05))
+    assert qdrant_int8_range(vectors, 0.99) == (2.0, 398.0)  # the cut is at least 1 value
+    few = vectors[:100]  # fewer than 127 vectors: Qdrant takes the minimum and maximum
+    assert qdrant_int8_range(few, 0.9) == (float(few.min()), float(few.max()))
+    assert qdrant_int8_range(vectors, 1.0) == (0.0, 399.0)
+    with pytest.raises(ValueError, match="2-D"):
+        qdrant_int8_range(np.arange(400.0), 0.9)
+
+
+def test_128_levels_as_qdrant():
+    codes = quantize_int8([-1.0, -0.5, 0.2, 1.0, 3.0], -1.0, 1.0, levels=128)
+    assert codes.tolist() == [0, 32, 76, 127, 127]
+    np.testing.assert_allclose(dequantize_int8(codes, -1.0, 1.0, levels=128),
+                               [-1.0, -1.0 + 64 / 127, -1.0 + 152 / 127, 1.0, 1.0], rtol=1e-6)
+    with pytest.raises(ValueError, match="levels"):
+        quantize_int8([0.0], -1.0, 1.0, levels=300)
 
 
 def test_bad_input_is_named():
@@ -57,7 +81,10 @@ def test_tradeoff_chart_labels_every_variant_and_joins_overlapping_dots():
         "1. float32 (2.0 ms)", "2. binary + rescoring x8 (9.0 ms)", "3. binary + rescoring x16 (12.0 ms)",
         "4. pooled x2 (1.0 ms)"]
     assert sorted(t.get_text() for t in ax.texts) == ["1", "2, 3", "4"]
-    assert ax.get_xscale() == "log"
+    assert ax.get_xscale() == "log" and ax.get_ylabel() == "nDCG@10"
+    plot_tradeoff(ax, {"binary + rescoring x4": {"bytes": 500.0, "stored_bytes": 16500.0, "ndcg@10": 0.5, "ms": 1.0}},
+                  ylim=(0.0, 1.0))
+    assert ax.get_ylim() == (0.0, 1.0) and ax.get_xlim()[1] >= 2 * 16500.0  # the float32 copy is on the chart
     with pytest.raises(ValueError, match="lacks"):
         plot_tradeoff(ax, {"x": {"bytes": 1.0}})
     plt.close(fig)

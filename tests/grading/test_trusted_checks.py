@@ -138,3 +138,16 @@ def test_every_exercise_of_every_lesson_has_a_hidden_check():
         for grade_id, test in nb.test_cells(nb.read(path)).items():
             checks = trusted.parse_test_cell(grade_id, test.source, 1).checks
             assert any(check.hidden for check in checks), (path.name, grade_id)
+
+
+def test_a_dict_of_hints_speaks_to_the_part_that_differs():
+    source = ('from course_utils.lesson.checks import check\n'
+              'check(f(), {"candidates": [1, 3], "top": [3]},\n'
+              '      {"candidates": "by binary score", "top": "by exact score"})')
+    cell = trusted.parse_test_cell("ex5-test", source, points=3)
+    assert cell.checks[0].hint == {"candidates": "by binary score", "top": "by exact score"}
+    assert "hint={'candidates'" not in trusted.grading_source(cell, source)  # the dict is passed on as a literal
+    failures = trusted.verdicts({"ex5-test": cell}, {"ex5-test/0": [{"candidates": [1, 3], "top": [1]}]})[
+        "ex5-test"].failures
+    assert failures == ["visible check 1 of 1: expected {'candidates': [1, 3], 'top': [3]}, your answer differs "
+                        "at ['top'][0]. Hint: by exact score"]

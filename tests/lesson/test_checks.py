@@ -124,3 +124,13 @@ def test_a_failing_check_shows_its_message_alone_and_a_real_error_its_traceback(
         assert "Traceback" in shown or "Cell In[" in shown
     finally:
         InteractiveShell.clear_instance()
+
+
+def test_a_dict_of_hints_gives_the_hint_of_the_part_that_differs():
+    hints = {"candidates": "the best by binary score", "top": "reorder the candidates by exact score"}
+    with pytest.raises(checks.CheckFailed, match=r"differ at \['top'\]\[0\]\. Hint: reorder the candidates by exact"):
+        check({"candidates": [1, 3], "top": [1]}, {"candidates": [1, 3], "top": [3]}, hints)
+    with pytest.raises(checks.CheckFailed, match=r"Hint: the best by binary score$"):
+        check({"candidates": [3, 1], "top": [1]}, {"candidates": [1, 3], "top": [3]}, hints)
+    with pytest.raises(checks.CheckFailed, match="Hint: candidates: the best by binary score top: reorder"):
+        check([1, 3], {"candidates": [1, 3], "top": [3]}, hints)  # not a dict: every part's hint

@@ -4,6 +4,7 @@ pooled-prefetch + full-rerank search in Qdrant's embedded mode and in Qdrant Edg
 from __future__ import annotations
 
 import os
+from collections import Counter
 
 import matplotlib
 import numpy as np
@@ -14,10 +15,12 @@ from qdrant_client import QdrantClient
 from course_utils.pages import memory
 from course_utils import models
 from course_utils.pages.plots import page_thumbnails, show_patch_grid, token_heatmaps
-from course_utils.pages.vectors import page_layout, patch_box, patch_map, query_labels
+from course_utils.pages.plots import MAX_WIDTH_INCHES
+from course_utils.pages.vectors import (matched_patch_box, page_layout, patch_box, patch_map, pool_page, query_labels,
+                                        token_matches, vector_kinds)
 from course_utils.pages.files import load_course_pages, load_page
-from course_utils.pages.search import (EdgePageIndex, create_page_collection, full_search, overlap_at_k,
-                                        prefetch_rerank)
+from course_utils.pages.search import (EdgePageIndex, candidates_needed, create_page_collection, full_search,
+                                        overlap_at_k, prefetch_rerank)
 from tests.models_fixtures import load
 
 matplotlib.use("Agg")
@@ -62,13 +65,59 @@ def test_embedded_and_edge_prefetch_rerank_match_hand_computed_scores():
     assert ids.tolist() == [2, 0] and np.allclose(scores, [1.5, 1.2])  # page 1 lost in the first stage
     ids, _ = prefetch_rerank(client, "pages", QUERY, candidates=3, limit=1)
     assert ids.tolist() == [1]
-    with EdgePageIndex(FULL, POOLED) as edge_index:
-        ids, scores = edge_index.prefetch_rerank(QUERY, 2, 2)
-        assert ids.tolist() == [2, 0] and np.allclose(scores, [1.5, 1.2])
-        ids, scores = edge_index.full_search(QUERY, 3)
-        assert ids.tolist() == [1, 2, 0] and np.allclose(scores, [1.8, 1.5, 1.2])
-        assert edge_index.full_search(QUERY, 1, using="pooled")[0].tolist() == [0]
+    for graph in (True, False):
+        with EdgePageIndex(FULL, POOLED, graph=graph) as edge_index:
+            for exact_prefetch in (True, False):
+                ids, scores = edge_index.prefetch_rerank(QUERY, 2, 2, exact_prefetch=exact_prefetch)
+                assert ids.tolist() == [2, 0] and np.allclose(scores, [1.5, 1.2])
+            ids, scores = edge_index.full_search(QUERY, 3)
+            assert ids.tolist() == [1, 2, 0] and np.allclose(scores, [1.8, 1.5, 1.2])
+            assert edge_index.full_search(QUERY, 1, using="rows", exact=False)[0].tolist() == [0]
+            with pytest.raises(ValueError, match="no \\['columns'\\] vectors"):
+                edge_index.prefetch_rerank(QUERY, 2, 2, using="columns")
     client.close()
+
+
+# columns pooling: page 1 looks best (0.9 + 0.9), so prefetching by rows and columns keeps it
+COLUMNS = [[[0.2, 0.0]], [[0.9, 0.0], [0.0, 0.9]], [[0.1, 0.1]]]
+
+
+def test_prefetch_by_rows_and_columns_reranks_the_union():
+    client = QdrantClient(":memory:")
+    create_page_collection(client, "pages", FULL, POOLED, columns_vectors=COLUMNS)
+    # rows keep pages 0 and 2 (1 candidate each: page 0), columns keep page 1: the rerank sees {0, 1}
+    ids, scores = prefetch_rerank(client, "pages", QUERY, candidates=1, limit=2, using=("rows", "columns"))
+    assert ids.tolist() == [1, 0] and np.allclose(scores, [1.8, 1.2])
+    assert prefetch_rerank(client, "pages", QUERY, candidates=1, limit=2)[0].tolist() == [0]
+    with pytest.raises(ValueError, match="using must name pooled vectors"):
+        prefetch_rerank(client, "pages", QUERY, 1, 1, using="full")
+    client.close()
+    with EdgePageIndex(FULL, POOLED, COLUMNS) as edge_index:
+        assert edge_index.build_seconds >= 0 and edge_index.pooled_names == ["rows", "columns"]
+        ids, scores = edge_index.prefetch_rerank(QUERY, 1, 2)
+        assert ids.tolist() == [1, 0] and np.allclose(scores, [1.8, 1.2])
+        assert edge_index.prefetch_rerank(QUERY, 1, 2, using="rows")[0].tolist() == [0]
+
+
+def test_the_graph_is_built_on_the_pooled_vectors_only():
+    """The Edge shard's config: an HNSW graph (m > 0) on rows and columns, none on the full vectors."""
+    import json
+    from pathlib import Path
+
+    with EdgePageIndex(FULL, POOLED, COLUMNS) as edge_index:
+        config = json.loads((Path(edge_index.folder) / "edge_config.json").read_text())
+    vectors = config["vectors"]
+    assert vectors["full"]["hnsw_config"]["m"] == 0
+    assert vectors["rows"]["hnsw_config"]["m"] > 0 and vectors["columns"]["hnsw_config"]["m"] > 0
+
+
+def test_candidates_needed():
+    assert candidates_needed([4, 2, 7, 1, 3], [2, 4, 3], 3) == 5
+    assert candidates_needed([4, 2, 7, 1, 3], [2, 4, 3], 1) == 2
+    assert candidates_needed([1, 2], [2, 1], 5) == 2
+    assert candidates_needed([1, 2, 3], [9, 1], 2) is None
+    with pytest.raises(ValueError, match="k must"):
+        candidates_needed([1], [1], 0)
 
 
 def test_page_search_rejects_bad_input():
@@ -123,6 +172,60 @@ def test_heatmap_panels_are_titled_by_the_rows_they_draw():
     fig, axes = page_thumbnails([page, page], ["a", "b"], columns=2)
     assert [ax.get_title() for ax in axes.flat] == ["a", "b"]
     matplotlib.pyplot.close("all")
+
+
+def _inline_width_pixels(fig) -> int:
+    """Width in pixels of the figure as JupyterLab shows it inline: 100 dpi, cropped tight."""
+    import io
+
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=100, bbox_inches="tight")
+    return Image.open(buffer).size[0]
+
+
+def test_every_lesson_figure_fits_950_pixels_and_the_grid_is_not_clipped():
+    model = load(models.VISUAL_MODEL)
+    pages = load_course_pages()
+    images = [load_page(pages.paths[pid]) for pid in pages.page_ids]
+    page = images[pages.page_ids.index("p15")]
+    layout = page_layout(model, page)
+    text = pages.queries["q14"]
+    query = next(iter(model.embed_text([text])))
+    vectors = next(iter(model.embed_image([page])))
+    labels = query_labels(model, text)
+    figures = {
+        "thumbnails": page_thumbnails(images, pages.page_ids, columns=7)[0],
+        "patch grid": show_patch_grid(page, layout)[0],
+        "heat maps": token_heatmaps(page, query, vectors, layout, labels, rows=list(range(8)), shared_scale=True,
+                                    title="t")[0],
+        "one padding row": token_heatmaps(page, query, vectors, layout, labels, rows=[len(labels) - 1])[0],
+    }
+    widths = {name: _inline_width_pixels(fig) for name, fig in figures.items()}
+    assert all(width <= 950 for width in widths.values()), widths
+    assert MAX_WIDTH_INCHES * 100 <= 950
+    ax = figures["patch grid"].axes[0]  # the edge lines sit inside the axes' limits, not on them
+    width, height = layout.size
+    assert ax.get_xlim()[0] < 0 and ax.get_xlim()[1] > width and ax.get_ylim()[0] > height
+    matplotlib.pyplot.close("all")
+
+
+def test_token_matches_name_the_kind_of_maxsims_pick():
+    model = load(models.VISUAL_MODEL)
+    page = Image.new("RGB", (512, 288), "white")
+    layout = page_layout(model, page)
+    kinds = vector_kinds(layout)
+    assert Counter(kinds) == {"tile": 768, "global": 64, "text": len(layout.labels) - 832}
+    vectors = np.zeros((len(layout.labels), 8), dtype=np.float32)  # all zero but three rows
+    tile_row, global_row, text_row = kinds.index("tile") + 9, kinds.index("global"), kinds.index("text")
+    vectors[[tile_row, global_row, text_row], [0, 1, 2]] = 1.0
+    best, picked = token_matches(np.eye(3, 8, dtype=np.float32), vectors, layout)
+    assert best.tolist() == [tile_row, global_row, text_row] and picked == ["tile", "global", "text"]
+    assert matched_patch_box(tile_row, layout) == patch_box(1, 1, layout)  # 9th patch of tile 0: row 1, col 1
+    assert matched_patch_box(text_row, layout) is None
+    with pytest.raises(ValueError, match="layout names"):
+        token_matches(np.eye(3, 8), vectors[:10], layout)
+    without = pool_page(vectors, layout, keep_text=False)
+    assert len(without) == layout.map_shape[0] + layout.side == len(pool_page(vectors, layout)) - kinds.count("text")
 
 
 def test_memory_check(monkeypatch, capsys):

@@ -10,7 +10,7 @@ import ir_measures
 import pytest
 from ir_measures import P, R, RR, nDCG
 
-from course_utils.scoring.metrics import evaluate, mrr_at_k, ndcg_at_k, precision_at_k, recall_at_k
+from course_utils.scoring.metrics import evaluate, evaluate_by_subset, mrr_at_k, ndcg_at_k, precision_at_k, recall_at_k
 
 METRIC_FUNCTIONS = [recall_at_k, precision_at_k, mrr_at_k, ndcg_at_k]
 
@@ -318,3 +318,30 @@ def test_all_metrics_are_between_zero_and_one():
     for k, _, run, qrels in CASES[:50]:
         for value in evaluate(run, qrels, k=k).values():
             assert 0.0 <= value <= 1.0 + 1e-12 and not math.isnan(value)
+
+
+# ---------------------------------------------------------------------------
+# Per subset of queries
+# ---------------------------------------------------------------------------
+
+SUBSET_QRELS = {"q1": {"a": 2}, "q2": {"b": 1}, "q3": {"c": 1, "a": 0}}
+SUBSET_RUN = {"q2": ["b", "a"], "q1": ["b", "a"], "q3": ["a", "c"]}
+
+
+def test_evaluate_by_subset_averages_within_each_subset_then_over_all():
+    table = evaluate_by_subset(SUBSET_RUN, SUBSET_QRELS, {"q1": "x", "q2": "y", "q3": "x"}, k=[1, 2],
+                               metrics=["recall", "mrr"])
+    assert list(table) == ["y", "x", "all"]  # in the order of the run's first query of each
+    assert table["y"] == {"recall@1": 1.0, "recall@2": 1.0, "mrr@1": 1.0, "mrr@2": 1.0, "queries": 1}
+    assert table["x"] == {"recall@1": 0.0, "recall@2": 1.0, "mrr@1": 0.0, "mrr@2": 0.5, "queries": 2}
+    assert table["all"] == {**evaluate(SUBSET_RUN, SUBSET_QRELS, k=[1, 2], metrics=["recall", "mrr"]), "queries": 3}
+
+
+@pytest.mark.parametrize("subsets, error, pattern", [
+    ({"q1": "x", "q2": "y"}, ValueError, "names no subset for the queries \\['q3'\\]"),
+    ({"q1": "x", "q2": "all", "q3": "x"}, ValueError, '"all"'),
+    (["x", "y", "x"], TypeError, "subsets must be a dict"),
+])
+def test_evaluate_by_subset_bad_subsets(subsets, error, pattern):
+    with pytest.raises(error, match=pattern):
+        evaluate_by_subset(SUBSET_RUN, SUBSET_QRELS, subsets)

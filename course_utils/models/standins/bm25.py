@@ -5,11 +5,11 @@
 has the parameters itself: ``k=1.2, b=0.75, avg_len=256.0``, the Snowball
 stemmer, tokens up to 40 characters) and one stop-word list per language,
 ``<language>.txt``, one word a line. The course only uses English, and its
-English list is the one below: NLTK's 179 English stop words, the same list
+English list is ``course_utils.data.vocabulary.ENGLISH_STOPWORDS``: NLTK's 179 English stop words, the same list
 that Qdrant's own text pipeline uses (``ENGLISH_STOPWORDS`` in Qdrant's
 ``lib/segment/.../stop_words/english.rs``, which Qdrant Edge's built-in
 ``Bm25`` applies). So the BM25 vectors of the course's tests are the real ones;
-``tests/test_bm25_standin.py`` proves it against Qdrant Edge for every course
+``tests/first_stages/test_first_stages.py`` proves it against Qdrant Edge for every course
 passage and query.
 
 fastembed requires every language file it lists to be present in a cached
@@ -22,22 +22,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from course_utils import models
+from course_utils.data.vocabulary import ENGLISH_STOPWORDS
 from course_utils.models.standins.snapshot import snapshot_folder
 
 __all__ = ["write_bm25_snapshot"]
-
-#: NLTK's English stop-word list, in its own order (179 words), as in ``english.txt`` of ``Qdrant/bm25``.
-ENGLISH_STOPWORDS = tuple("""
-i me my myself we our ours ourselves you you're you've you'll you'd your yours yourself yourselves he him
-his himself she she's her hers herself it it's its itself they them their theirs themselves what which who
-whom this that that'll these those am is are was were be been being have has had having do does did doing a
-an the and but if or because as until while of at by for with about against between into through during
-before after above below to from up down in out on off over under again further then once here there when
-where why how all any both each few more most other some such no nor not only own same so than too very s t
-can will just don don't should should've now d ll m o re ve y ain aren aren't couldn couldn't didn didn't
-doesn doesn't hadn hadn't hasn hasn't haven haven't isn isn't ma mightn mightn't mustn mustn't needn needn't
-shan shan't shouldn shouldn't wasn wasn't weren weren't won won't wouldn wouldn't
-""".split())
 
 
 def _description():

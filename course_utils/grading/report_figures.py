@@ -1,0 +1,92 @@
+"""The class report's figures, drawn once into a PNG (printable, and shown in the report as a ``data:`` image).
+
+Three panels, 900 px wide at 100 dpi: the final scores' histogram with mean and median; per exercise, the
+share of the class with full, partial and zero points; the checks failed most often (item analysis).
+"""
+
+from __future__ import annotations
+
+import io
+
+from course_utils.grading.item_analysis import LessonStats
+
+__all__ = ["DPI", "MAX_CHECKS", "png"]
+
+DPI = 100
+#: Checks shown in the figure (the report's table lists them all).
+MAX_CHECKS = 10
+_FULL, _PARTIAL, _ZERO, _UNSOLVED = "#2e7d32", "#f9a825", "#c62828", "#9e9e9e"
+
+
+def _short(text: str, width: int = 44) -> str:
+    return text if len(text) <= width else text[: width - 1] + "\u2026"
+
+
+def _histogram(axis, stats: LessonStats) -> None:
+    scores = list(stats.scores.values())
+    top = stats.max_score or 1
+    bins = [top * i / 10 for i in range(11)]
+    axis.hist(scores, bins=bins, color="#5c6bc0", edgecolor="white")
+    axis.axvline(stats.mean, color="#222", linestyle="--", label=f"mean {stats.mean:.1f}")
+    axis.axvline(stats.median, color="#d84315", linestyle=":", linewidth=2, label=f"median {stats.median:g}")
+    axis.set_xlim(0, top)
+    axis.set_xlabel(f"final score (of {top:g})")
+    axis.set_ylabel("students")
+    axis.yaxis.get_major_locator().set_params(integer=True)
+    axis.set_title(f"{stats.lesson}: scores of {len(scores)} graded submissions", loc="left")
+    axis.legend(loc="upper left", frameon=False)
+
+
+def _exercises(axis, stats: LessonStats) -> None:
+    names = [_short(e.name.rsplit(" (", 1)[0] if e.name.endswith(")") else e.name) for e in stats.exercises][::-1]
+    full = [e.full * 100 for e in stats.exercises][::-1]
+    partial = [e.partial * 100 for e in stats.exercises][::-1]
+    unsolved = [e.unsolved * 100 for e in stats.exercises][::-1]
+    wrong = [(e.zero - e.unsolved) * 100 for e in stats.exercises][::-1]
+    axis.barh(names, full, color=_FULL, label="full points")
+    axis.barh(names, partial, left=full, color=_PARTIAL, label="partial")
+    left = [f + p for f, p in zip(full, partial)]
+    axis.barh(names, wrong, left=left, color=_ZERO, label="zero")
+    axis.barh(names, unsolved, left=[a + w for a, w in zip(left, wrong)], color=_UNSOLVED,
+              label="zero: left unsolved")
+    axis.set_xlim(0, 100)
+    axis.set_xlabel("share of the graded students (%)")
+    axis.set_title("Per exercise", loc="left")
+    axis.legend(loc="upper center", bbox_to_anchor=(0.5, -0.3), ncol=4, frameon=False, fontsize=9)
+
+
+def _checks(axis, stats: LessonStats) -> None:
+    shown = [c for c in stats.checks if c.failed][:MAX_CHECKS][::-1]
+    if not shown:
+        axis.text(0.5, 0.5, "no check was failed", ha="center", va="center", transform=axis.transAxes)
+        axis.set_axis_off()
+        return
+    labels = [c.label for c in shown]
+    axis.barh(labels, [c.share_failed * 100 for c in shown], color=_ZERO)
+    for y, check in enumerate(shown):
+        axis.text(check.share_failed * 100 + 1, y, f"{check.failed}/{check.seen}", va="center", fontsize=9)
+    axis.set_xlim(0, 110)
+    axis.set_xlabel("share of the submissions that failed the check (%)")
+    axis.set_title(f"Checks failed most often (top {len(shown)})", loc="left")
+
+
+def png(stats: LessonStats) -> bytes:
+    """The three panels as PNG bytes."""
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    rows = max(len(stats.exercises), 1), max(min(sum(c.failed > 0 for c in stats.checks), MAX_CHECKS), 2)
+    figure, axes = plt.subplots(3, 1, figsize=(9, 3.2 + 0.35 * (rows[0] + rows[1]) + 2.4),
+                                gridspec_kw={"height_ratios": [3, 1.2 + 0.35 * rows[0], 0.8 + 0.35 * rows[1]]})
+    try:
+        _histogram(axes[0], stats)
+        _exercises(axes[1], stats)
+        _checks(axes[2], stats)
+        figure.tight_layout()
+        out = io.BytesIO()
+        figure.savefig(out, format="png", dpi=DPI)
+        return out.getvalue()
+    finally:
+        plt.close(figure)
