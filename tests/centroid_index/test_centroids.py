@@ -48,7 +48,7 @@ def test_kmeans_finds_well_separated_clusters():
     assert all(len(set(labels[found == c].tolist())) <= 1 for c in range(8))
     assert {int(labels[found == c][0]) for c in np.unique(found)} == {0, 1, 2, 3}
     objective = (vectors * centroids[found]).sum(axis=1).mean()
-    assert objective > 0.99  # each vector within a few hundredths of its centroid's direction
+    assert objective > 0.95  # each vector close to its centroid's direction (noise alone gives about 0.98)
 
 
 def test_kmeans_on_a_sample_and_its_errors():
