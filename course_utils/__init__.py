@@ -8,6 +8,7 @@ Lessons import the few names they need, e.g.
   collection (lessons 5a and 5b);
 - ``compression``: binary, int8, token pooling and quantization in Qdrant Edge (lesson 6);
 - ``pages``: the course pages, their vectors, plots and search (lesson 7);
+- ``centroid_index``: a PLAID-style centroid index with ColBERTv2's residual compression (lesson 8);
 - ``qdrant``: connecting to Qdrant, the course's collection layout, Qdrant Edge (lessons 3-7);
 - ``models``: model names and checks, the model folder and guard, where the course runs, stand-ins;
 - ``lesson``: what notebooks use around the exercises: checks, set-up, Colab stamp, plots, doctor;

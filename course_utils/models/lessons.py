@@ -43,9 +43,11 @@ LESSON_MODELS: dict[str, LessonModels] = {
     "02-maxsim": LessonModels((LATE_INTERACTION_MODEL,)),
     "03-corpus-search": LessonModels((DENSE_MODEL, CROSS_ENCODER_MODEL, LATE_INTERACTION_MODEL)),
     "04-qdrant": LessonModels((DENSE_MODEL, LATE_INTERACTION_MODEL)),
-    "05-first-stages": LessonModels((BM25_MODEL, DENSE_MODEL, LATE_INTERACTION_MODEL, CROSS_ENCODER_MODEL)),
+    "05a-hybrid-first-stages": LessonModels((BM25_MODEL, DENSE_MODEL, LATE_INTERACTION_MODEL)),
+    "05b-muvera-candidates": LessonModels((BM25_MODEL, DENSE_MODEL, LATE_INTERACTION_MODEL, CROSS_ENCODER_MODEL)),
     "06-compression": LessonModels((LATE_INTERACTION_MODEL,)),
     "07-visual-documents": LessonModels((VISUAL_MODEL,), optional=(COLPALI_MODEL,)),
+    "08-at-scale": LessonModels((LATE_INTERACTION_MODEL, BM25_MODEL)),
 }
 
 

@@ -1,0 +1,63 @@
+"""The PLAID benchmark at a tiny size: it runs end to end, its recall can fail, its collection is what it says.
+
+Timings are never tested (the machine is shared); ``python -m benchmarks.plaid_index`` reports them.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from benchmarks import plaid_index as bench
+from benchmarks.plaid_collection import collection_folder, synthetic_collection
+from course_utils.centroid_index.synthetic import compose
+from course_utils.scoring.maxsim import PackedCorpus
+
+
+def test_recall_counts_the_exact_top_found():
+    assert bench.recall_at_k([list(range(10))], [set(range(10))]) == 1.0
+    assert bench.recall_at_k([[0, 1, 99, 98]], [set(range(10))]) == 0.2
+    assert bench.recall_at_k([[]], [set(range(10))]) == 0.0
+
+
+def test_composed_passages_are_noisy_windows_of_the_sources():
+    rng = np.random.default_rng(0)
+    sources = [v / np.linalg.norm(v, axis=1, keepdims=True)
+               for v in (rng.normal(size=(n, 16)).astype(np.float32) for n in (5, 30, 12))]
+    big = compose(sources, 50, seed=2, windows=(2, 3), window_tokens=(3, 6), noise=0.0)
+    assert len(big) == 50 and big.dim == 16
+    assert 2 * 3 <= big.lengths.min() and big.lengths.max() <= 3 * 6
+    every_source_row = np.vstack(sources)
+    # without noise every token vector is a row of some source
+    assert np.allclose((big.vectors @ every_source_row.T).max(axis=1), 1.0, atol=1e-5)
+    noisy = compose(sources, 50, seed=2, windows=(2, 3), window_tokens=(3, 6), noise=0.25)
+    cosine = (noisy.vectors @ every_source_row.T).max(axis=1)
+    assert np.allclose(np.linalg.norm(noisy.vectors, axis=1), 1.0, atol=1e-5) and 0.9 < cosine.mean() < 0.999
+    for bad in ({"windows": (0, 2)}, {"window_tokens": (5, 4)}, {"noise": -1.0}):
+        with pytest.raises(ValueError, match=next(iter(bad))):
+            compose(sources, 3, **bad)
+    with pytest.raises(ValueError, match="n_passages"):
+        compose(sources, 0)
+
+
+def test_the_collection_is_cached_and_read_back(tmp_path):
+    corpus, queries, subsets = synthetic_collection(40, cache=tmp_path)
+    assert isinstance(corpus, PackedCorpus) and len(corpus) == 40 and len(queries) == len(subsets)
+    assert (collection_folder(tmp_path, 40) / "vectors.npy").is_file()
+    again, queries_again, _ = synthetic_collection(40, cache=tmp_path)
+    np.testing.assert_array_equal(np.asarray(again.vectors), corpus.vectors)
+    np.testing.assert_array_equal(queries_again[0], queries[0])
+
+
+def test_the_command_reports_on_a_tiny_collection(tmp_path, capsys):
+    chart = tmp_path / "race.png"
+    assert bench.main(["--passages", "300", "--centroids", "64", "--sample", "5000", "--iterations", "3",
+                       "--queries", "6", "--exact-timing", "2", "--cache", str(tmp_path), "--chart", str(chart),
+                       "--fast-plaid-python", str(tmp_path / "no-such-python")]) == 0
+    printed = capsys.readouterr().out
+    for words in ("collection: PackedCorpus(300 documents", "exact: score_corpus", "index: 64 centroids",
+                  "36 bytes per token", "index nprobe=1 t=0.5 c=256", "fast-plaid: skipped, no environment",
+                  "target recall@10 >= 0.95", "target bytes per token <= 40", "peak resident memory",
+                  "race chart"):
+        assert words in printed
+    assert chart.stat().st_size > 10_000
