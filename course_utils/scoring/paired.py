@@ -13,6 +13,8 @@ import numbers
 
 import numpy as np
 
+from course_utils.scoring.comparison import bootstrap_interval
+
 __all__ = ["PairedDifference", "paired_bootstrap"]
 
 
@@ -58,12 +60,8 @@ def paired_bootstrap(a, b, *, resamples: int = 10_000, seed: int = 0, level: flo
         raise ValueError(f"a and b must be 1-D with one score per query each, got shapes {x.shape} and {y.shape}")
     if not (np.isfinite(x).all() and np.isfinite(y).all()):
         raise ValueError("a and b must hold finite numbers (no NaN or inf)")
-    if isinstance(resamples, bool) or not isinstance(resamples, numbers.Integral) or resamples < 1:
-        raise ValueError(f"resamples must be a whole number >= 1, got {resamples!r}")
-    if not 0 < level < 1:
+    if isinstance(level, bool) or not isinstance(level, numbers.Real) or not 0 < level < 1:
         raise ValueError(f"level must be in (0, 1), e.g. 0.95, got {level!r}")
     difference = x - y
-    draws = np.random.default_rng(seed).integers(0, len(difference), size=(int(resamples), len(difference)))
-    means = difference[draws].mean(axis=1)
-    low, high = np.percentile(means, [50 * (1 - level), 50 * (1 + level)])
+    low, high = bootstrap_interval(difference, confidence=level, resamples=resamples, seed=seed)
     return PairedDifference(difference.mean(), low, high)
