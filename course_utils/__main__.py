@@ -64,7 +64,9 @@ def _sandbox_options(grade: argparse.ArgumentParser) -> None:
                        help="run the notebooks WITHOUT the sandbox (with your files and network, no limits): only "
                             "for trusted notebooks where bubblewrap is missing; written into grades.csv and feedback")
     grade.add_argument("--memory", type=_size, default=None,
-                       help="memory each process of a notebook may allocate (default: 4G)")
+                       help="memory one notebook may use (default: 4G): all its processes together where a memory "
+                            "cgroup can be made (Linux as root, or a delegated cgroup), else each process's "
+                            "address space")
     grade.add_argument("--max-processes", type=int, default=None,
                        help="processes and threads one notebook may run at once (default: 512)")
     grade.add_argument("--max-file-size", type=_size, default=None,

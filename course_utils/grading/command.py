@@ -31,14 +31,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from course_utils.grading import collect as collecting
+from course_utils.grading import download_record
 from course_utils.grading import interrupts, matching, nbgrader_course, round_trip, sandbox, sanitize, worker
 from course_utils.grading import notebooks as nb
 from course_utils.grading.gradebook import GRADING_RECORD, manual_scores, read_record, store_result, write_csv
 from course_utils.grading.jobs import GradingJob
 from course_utils.lesson.moved import MOVED_LESSONS, moved_lesson_message
 
-__all__ = ["DEFAULT_LIMITS", "DEFAULT_NOTEBOOK_TIMEOUT", "GRADING_RECORD", "Outcome", "grade", "store_result",
-           "write_csv"]
+__all__ = ["DEFAULT_LIMITS", "DEFAULT_NOTEBOOK_TIMEOUT", "GRADING_RECORD", "Outcome", "check_same_system", "grade",
+           "store_result", "write_csv"]
 #: The sandbox's limits when none are given (a frozen dataclass, so one shared value is safe).
 DEFAULT_LIMITS = sandbox.Limits()
 #: Seconds one notebook may run in all when no budget is given (``--notebook-timeout``).
@@ -97,7 +98,9 @@ def grade(course: Path, lesson: str, submissions_folder: Path, *, jobs: int | No
         the :class:`Outcome`: who was graded, unchanged, skipped or failed, and where ``grades.csv`` is.
 
     Raises:
-        ValueError: unknown lesson, missing folder or roster, or a course directory without nbgrader_config.py.
+        ValueError: unknown lesson, missing folder or roster, a course directory without nbgrader_config.py,
+            or a download from another learning system than the one the lesson was graded from
+            (:func:`check_same_system`).
         sandbox.SandboxUnavailable (a ValueError): no sandbox can be made here (checked before grading).
         interrupts.GradingInterrupted: Ctrl+C; everything was stopped and cleaned up, its ``outcome``
             says what was stored.
@@ -117,6 +120,11 @@ def grade(course: Path, lesson: str, submissions_folder: Path, *, jobs: int | No
     with interrupts.handled():
         try:
             found = collecting.collect(Path(submissions_folder), lesson, students)
+            try:
+                check_same_system(course, lesson, found)
+            except ValueError:
+                found.cleanup()
+                raise
             outcome.skipped = list(found.skipped)
             outcome.not_graded = list(found.unreadable)
             try:
@@ -133,6 +141,31 @@ def grade(course: Path, lesson: str, submissions_folder: Path, *, jobs: int | No
     outcome.seconds = time.monotonic() - started
     outcome.written, outcome.problems, outcome.round_trip_seconds = round_trip.finish(course, lesson, trip)
     return outcome
+
+
+def check_same_system(course: Path, lesson: str, found: collecting.Collected) -> None:
+    """Refuse a download from another learning system than the one ``lesson`` was already graded from.
+
+    Each system names students by its own ids (Canvas's numeric user id, Blackboard's username, Moodle's
+    participant id), so one student graded from two systems' downloads would be two students in the
+    gradebook, ``grades.csv``, the report and the exports (whose files then hold the other system's ids).
+    A lesson is graded from one system: the one its ``reports/<lesson>/download.json`` names. Downloads
+    without a system (a folder per student) are not checked: their ids are whatever the folders say.
+
+    Raises:
+        ValueError: the lesson was graded from another system's download; the message says what to do.
+    """
+    systems = {submission.system for submission in found.submissions if submission.system}
+    earlier = download_record.load(course, lesson).system
+    if not earlier or not systems or systems == {earlier}:
+        return
+    now = " and ".join(sorted(systems))
+    raise ValueError(
+        f"{lesson} was already graded from a {earlier} download, and this is a {now} download. The systems "
+        f"give the same students different ids, so grading it here would list them twice in the gradebook, "
+        f"grades.csv and the report, and put {now} ids into the {earlier} exports. Grade each lesson from one "
+        f"system: grade {lesson}'s {earlier} download again, or grade this download in a separate course "
+        f"folder (a fresh copy of the course, with --course FOLDER).")
 
 
 def _write_csv_if_graded(course: Path, lesson: str, outcome: Outcome) -> Path | None:

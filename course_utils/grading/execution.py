@@ -14,9 +14,10 @@ activated it) and:
 - takes each check's record from the messages of the test cell that is running: a record
   that comes from any other cell, or from a replayed one, is not a result (it is reported);
   records never become outputs;
-- keeps at most :data:`MAX_CELL_OUTPUT_CHARS` of each cell's output, dropping the rest as it
-  arrives (the sandbox's kernel manager also refuses messages over a size), and ignores
-  widget messages;
+- keeps at most :data:`MAX_CELL_OUTPUT_CHARS` of each cell's text output and at most
+  :data:`MAX_CELL_IMAGE_CHARS` of its images (their base64 or SVG text), counted apart so that
+  a lesson's own figures never count as text, dropping the rest as it arrives (the sandbox's
+  kernel manager also refuses messages over a size), and ignores widget messages;
 - runs test cells without storing them in the kernel's input history, and after each one
   clears it from the kernel's line cache and last-error state, so later cells cannot print
   the hidden checks' code.
@@ -43,11 +44,19 @@ from course_utils.grading.kernel_output import EXEC_LINE
 from course_utils.grading.sandbox import MAX_MESSAGE_BYTES
 from course_utils.grading.trusted import MARKER, record_entry
 
-__all__ = ["AFTER_BUDGET_SECONDS", "CURRENT", "MAX_CELL_OUTPUT_CHARS", "GradingExecute", "RunRecord",
-           "limit_findings"]
+__all__ = ["AFTER_BUDGET_SECONDS", "CURRENT", "MAX_CELL_IMAGE_CHARS", "MAX_CELL_OUTPUT_CHARS", "GradingExecute",
+           "RunRecord", "limit_findings"]
 
-#: Characters of output kept per cell (text and the text of rich outputs together).
+#: Characters of text output kept per cell: streams, errors and the non-image data of rich outputs
+#: (HTML, plain text, JSON...).
 MAX_CELL_OUTPUT_CHARS = 100_000
+#: Characters of images kept per cell (the base64 of PNG and JPEG, the text of SVG: every ``image/*``
+#: entry), counted apart from the text. Executing every lesson of solutions/ with the stand-in models
+#: (December 2026), the largest images one cell showed were 194,728 characters (lesson 7's heat maps),
+#: 176,040 (lesson 6), 115,788 (lesson 2's cell 41, cut by the old shared 100,000 limit); most are 40,000
+#: to 100,000. The limit is about 10 times the largest: room for several figures in one cell and students'
+#: own larger plots, while a flood of images stays bounded per cell.
+MAX_CELL_IMAGE_CHARS = 2_000_000
 #: Seconds each answer or test cell may still run once the notebook's time budget is spent.
 AFTER_BUDGET_SECONDS = 10
 #: Seconds a kernel has to answer after an interrupt before it is stopped and replaced.
@@ -81,7 +90,8 @@ class RunRecord:
     [values, or ``Raised`` errors]}, ``stopped`` [(cell index, why)], ``not_run`` (indices of
     ordinary cells skipped once the budget was spent), ``budget_spent_at`` (index of the cell
     running when it ran out), ``stray`` (cells whose messages held check records that were not
-    the running test cell's own), ``cut`` (cells whose output was cut), ``kernel_starts``,
+    the running test cell's own), ``cut`` ({``"text"`` or ``"images"``: cells whose output of that
+    kind went over its limit and was cut}), ``kernel_starts``,
     ``seconds``. A cell whose kernel reached a sandbox limit says so in its ``stopped`` reason.
     """
 
@@ -93,7 +103,7 @@ class RunRecord:
     not_run: list[int] = field(default_factory=list)
     budget_spent_at: int | None = None
     stray: list[int] = field(default_factory=list)
-    cut: list[int] = field(default_factory=list)
+    cut: dict[str, list[int]] = field(default_factory=dict)
     kernel_starts: int = 0
     seconds: float = 0.0
 
@@ -115,13 +125,19 @@ def _stopped_output(why: str) -> NotebookNode:
                       traceback=[f"The grader stopped this cell: it {why}."])
 
 
-def _output_size(msg: dict) -> int:
+def _output_size(msg: dict) -> tuple[int, int]:
+    """(characters of text, characters of images) of one output message."""
     content = msg.get("content", {})
-    size = len(content.get("text", "") or "") + len(content.get("evalue", "") or "")
-    size += sum(len(line) for line in content.get("traceback", []) or [] if isinstance(line, str))
-    for value in (content.get("data") or {}).values():
-        size += len(value) if isinstance(value, str) else 1_000
-    return size
+    text = len(content.get("text", "") or "") + len(content.get("evalue", "") or "")
+    text += sum(len(line) for line in content.get("traceback", []) or [] if isinstance(line, str))
+    images = 0
+    for mime, value in (content.get("data") or {}).items():
+        size = len(value) if isinstance(value, str) else 1_000
+        if str(mime).startswith("image/"):
+            images += size
+        else:
+            text += size
+    return text, images
 
 
 class GradingExecute(Execute):
@@ -140,7 +156,8 @@ class GradingExecute(Execute):
         self._run = run
         self._capture: str | None = None  # the test grade_id whose records are being taken
         self._replaying = False
-        self._output_chars: dict[int, int] = {}
+        self._output_chars: dict[int, int] = {}  # characters of text kept, per cell
+        self._image_chars: dict[int, int] = {}  # characters of images kept, per cell
         started = time.monotonic()
         try:
             run_sync(self._run_notebook)()
@@ -172,21 +189,30 @@ class GradingExecute(Execute):
     def output(self, outs, msg, display_id, cell_index):
         if self._replaying:
             return None
-        used = self._output_chars.get(cell_index, 0)
-        size = _output_size(msg)
+        used, used_images = self._output_chars.get(cell_index, 0), self._image_chars.get(cell_index, 0)
+        size, images = _output_size(msg)
         if used + size > MAX_CELL_OUTPUT_CHARS:
-            if cell_index not in self._run.cut:
-                self._run.cut.append(cell_index)
-                room = MAX_CELL_OUTPUT_CHARS - used
-                content = msg.get("content", {})
-                if msg.get("msg_type") == "stream" and room > 0 and isinstance(content.get("text"), str):
-                    outs.append(new_output("stream", name=content.get("name", "stdout"), text=content["text"][:room]))
-                outs.append(new_output("stream", name="stdout", text=(
-                    f"\n... [output cut by the grader: more than {MAX_CELL_OUTPUT_CHARS:,} characters]\n")))
+            self._cut(outs, msg, cell_index, "text", MAX_CELL_OUTPUT_CHARS - used)
             self._output_chars[cell_index] = MAX_CELL_OUTPUT_CHARS
             return None
+        if used_images + images > MAX_CELL_IMAGE_CHARS:
+            self._cut(outs, msg, cell_index, "images", 0)
+            self._image_chars[cell_index] = MAX_CELL_IMAGE_CHARS
+            return None
         self._output_chars[cell_index] = used + size
+        self._image_chars[cell_index] = used_images + images
         return super().output(outs, msg, display_id, cell_index)
+
+    def _cut(self, outs, msg, cell_index: int, kind: str, room: int) -> None:
+        """Drop ``msg`` (``kind``: ``text`` or ``images`` went over the cell's limit), saying so once per kind."""
+        if cell_index not in self._run.cut.get(kind, []):
+            self._run.cut.setdefault(kind, []).append(cell_index)
+            content = msg.get("content", {})
+            if kind == "text" and msg.get("msg_type") == "stream" and room > 0 and isinstance(content.get("text"), str):
+                outs.append(new_output("stream", name=content.get("name", "stdout"), text=content["text"][:room]))
+            limit = (f"more than {MAX_CELL_OUTPUT_CHARS:,} characters of text" if kind == "text" else
+                     f"images over {MAX_CELL_IMAGE_CHARS:,} characters")
+            outs.append(new_output("stream", name="stdout", text=f"\n... [output cut by the grader: {limit}]\n"))
 
     def handle_comm_msg(self, outs, msg, cell_index):
         return None  # no widgets: their messages could redirect outputs

@@ -45,9 +45,11 @@ from pathlib import Path
 from course_utils.grading import class_results, download_record, feedback_bundles
 from course_utils.grading import notebooks as nb
 
-__all__ = ["SYSTEMS", "export"]
+__all__ = ["NAMES", "SYSTEMS", "export"]
 
 SYSTEMS = ("canvas", "moodle", "blackboard")
+#: The systems' names as messages write them.
+NAMES = {"canvas": "Canvas", "moodle": "Moodle", "blackboard": "Blackboard"}
 #: Assignment columns of a Canvas gradebook export, and of a Blackboard Grade Centre download.
 _CANVAS_COLUMN = re.compile(r"^(?P<name>.+) \((?P<id>\d+)\)$")
 _BLACKBOARD_COLUMN = re.compile(r"^(?P<name>.+?)\s*\|(?P<id>\d+)$")
@@ -179,15 +181,15 @@ def export(course: Path, lesson: str, system: str, *, missing_as_zero: bool = Fa
     record = download_record.load(course, lesson)
     if record.system and record.system.lower() != system:
         raise ValueError(f"{lesson} was graded from a {record.system} download, so its student ids are "
-                         f"{record.system}'s, not {system}'s: export to {record.system.lower()}, or grade the "
-                         f"{system} download")
+                         f"{record.system}'s, not {NAMES[system]}'s: export to {record.system.lower()}, or grade "
+                         f"the {NAMES[system]} download in a separate course folder (--course FOLDER)")
     rows = _rows(results, record, missing_as_zero)
     folder = Path(course) / "exports" / lesson
     folder.mkdir(parents=True, exist_ok=True)
     chosen = _column(system, column, record, lesson) if system != "moodle" else "Grade"
     note = _points_note(record, chosen, results.max_score)
     if note and notes is not None:
-        notes.append(f"{system} export: {note}")
+        notes.append(f"{NAMES[system]} export: {note}")
     if system == "canvas":
         text = _canvas(results, record, rows, chosen)
     elif system == "blackboard":

@@ -106,7 +106,9 @@ def _late_section(late: dict | None, raw: float) -> str:
     if not late:
         return ""
     penalty = _penalty(late, raw)
-    sums = f" Score before the penalty {raw:g}, penalty {penalty:g}, score {raw - penalty:g}." if late["share"] else ""
+    unit = "point" if penalty == 1 else "points"
+    sums = (f" Score before the penalty {raw:g}, penalty {penalty:g} {unit}, score {raw - penalty:g}."
+            if late["share"] else "")
     return f'<p class="late">Deadline: {_text(late["how"])}{_text(sums)}</p>'
 
 

@@ -187,7 +187,7 @@ def _histogram(scores: list[float], maximum: float, bins: int = 5) -> list[str]:
 
 
 def summary(course: Path, lesson: str, names: dict[str, str] | None = None) -> str:
-    """Mean, spread and the most missed exercises of ``lesson``, from the gradebook.
+    """Mean, spread and every exercise someone missed (most often first) of ``lesson``, from the gradebook.
 
     ``names`` maps test cell ids to what to call them (``Exercise 2: ... (ex2-test)``).
     """
@@ -207,9 +207,9 @@ def summary(course: Path, lesson: str, names: dict[str, str] | None = None) -> s
     lines = [f"{lesson}: {len(scores)} graded, mean {statistics.mean(scores):.1f} / {maximum:g}, "
              f"median {statistics.median(scores):g}, lowest {min(scores):g}, highest {max(scores):g}"]
     lines += _histogram(scores, maximum)
-    worst = sorted(missed.items(), key=lambda item: (-item[1], item[0]))[:3]
+    worst = sorted(missed.items(), key=lambda item: (-item[1], item[0]))  # all of them: a lesson has a few
     if worst:
-        lines.append("Most often missed:")
+        lines.append("Missed, most often first:")
         lines += [f"  {names.get(name, name)}: {count} of {len(scores)} students ({points[name]:g} points)"
                   for name, count in worst]
     return "\n".join(lines)

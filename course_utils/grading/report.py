@@ -95,7 +95,8 @@ def _findings(results: class_results.LessonResults, record) -> str:
         lines = [line for line in result.record.get("report", [])
                  if not line.startswith("Graded without the grading sandbox")]
         if result.days_late:
-            lines.append(f"late by {result.days_late} started day(s): penalty {result.penalty:g}")
+            lines.append(f"late by {result.days_late} started day(s): penalty {result.penalty:g} "
+                         f"point{'' if result.penalty == 1 else 's'}")
         if lines:
             items.append(f"<li><b>{_text(student)}</b><ul>" + "".join(f"<li>{_text(line)}</li>" for line in lines)
                          + "</ul></li>")

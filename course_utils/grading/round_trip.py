@@ -72,7 +72,7 @@ def finish(course: Path, lesson: str, options: RoundTrip) -> tuple[list[Path], l
                 written += exports.export(course, lesson, system, missing_as_zero=options.missing_as_zero,
                                           column=options.lms_column, notes=problems)
             except ValueError as error:
-                problems.append(f"{system} export not written: {error}")
+                problems.append(f"{exports.NAMES.get(system, system)} export not written: {error}")
     except ValueError as error:  # nothing of the lesson graded yet
         problems.append(str(error))
     return written, problems, time.monotonic() - started

@@ -96,9 +96,12 @@ def report_lines(job: GradingJob, run: execution.RunRecord, verdicts: dict[str, 
         lines.append(f"The notebook used up its time budget ({run.budget:g} s) at cell {run.budget_spent_at + 1}"
                      f"{skipped}; the answer and test cells after it still ran, for at most "
                      f"{execution.AFTER_BUDGET_SECONDS} s each.")
-    if run.cut:
-        lines.append(f"The output of {_cells(run.cut)} was cut by the grader: more than "
+    if run.cut.get("text"):
+        lines.append(f"The output of {_cells(run.cut['text'])} was cut by the grader: more than "
                      f"{execution.MAX_CELL_OUTPUT_CHARS:,} characters of text.")
+    if run.cut.get("images"):
+        lines.append(f"The images shown by {_cells(run.cut['images'])} were cut by the grader: more than "
+                     f"{execution.MAX_CELL_IMAGE_CHARS:,} characters of images (base64 or SVG) in one cell.")
     if run.stray:
         lines.append(f"Code in {_cells(run.stray)} sent results that no running check wrote; they were ignored.")
     lines += _disagreements(job, verdicts, raw)

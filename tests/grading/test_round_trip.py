@@ -155,7 +155,7 @@ def test_late_penalty_from_blackboards_attempt_time_with_an_extension(blackboard
     assert (rows["cat"]["days_late"], rows["cat"]["final_score"]) == ("0", "8.0")
     text = gs.feedback_text(course, "bob")
     assert "Score: 4.5 / 10" in text and "Handed in 2026-02-03 09:00 (as Blackboard recorded it)" in text
-    assert "your extended deadline" in text and "Score before the penalty 5, penalty 0.5, score 4.5." in text
+    assert "your extended deadline" in text and "Score before the penalty 5, penalty 0.5 points, score 4.5." in text
 
 
 def test_canvas_late_mark_and_moodle_worksheet_time_decide_lateness(canvas_class, moodle_class):
@@ -222,8 +222,9 @@ def test_an_ambiguous_grade_column_is_refused_naming_the_option(canvas_class, tm
     (course / "reports" / LESSON / "download.json").write_text(json.dumps(record))
     with pytest.raises(ValueError, match="--lms-column"):
         exports.export(course, LESSON, "canvas")
-    with pytest.raises(ValueError, match="graded from a Canvas download"):
+    with pytest.raises(ValueError, match="graded from a Canvas download") as refused:
         exports.export(course, LESSON, "moodle")  # Canvas's ids mean nothing to Moodle
+    assert "not Moodle's" in str(refused.value) and "moodle's" not in str(refused.value)
     notes = []
     grades, _ = exports.export(course, LESSON, "canvas", column="Lesson 2 (5552)", notes=notes)
     assert len(notes) == 1 and "worth 12 points in the learning system, the lesson 10" in notes[0]
@@ -240,3 +241,39 @@ def test_report_and_export_are_rebuilt_from_the_gradebook_alone(blackboard_class
         assert main([*args, "--course", str(course)]) == 0
     assert (course / "exports" / LESSON / "blackboard-grades.csv").read_text() == before
     assert "Per check, most failed first" in (course / "reports" / LESSON / "report.html").read_text()
+
+
+def test_a_lesson_graded_from_one_system_refuses_another_systems_download(moodle_class, tmp_path, capsys):
+    """The trial's finding: Moodle, then Blackboard, mixed two systems' ids in one gradebook and export."""
+    from course_utils.grading import collect
+
+    course = shutil.copytree(moodle_class, tmp_path / "course")
+    stored = (course / "gradebook.db", course / "grades.csv", course / "reports" / LESSON / "download.json")
+    before = {path.name: path.read_bytes() if path.exists() else None for path in stored}
+    download = rs.blackboard(tmp_path / "downloads")
+    with pytest.raises(ValueError, match="already graded from a Moodle download, and this is a Blackboard") as refused:
+        command.grade(course, LESSON, download, jobs=1, timeout=gs.TIMEOUT, echo=lambda *a: None,
+                      sandbox_limits=None)
+    assert f"grade {LESSON}'s Moodle download again" in str(refused.value) and "--course FOLDER" in str(refused.value)
+    assert main(["grade", LESSON, str(download), "--course", str(course), "--no-sandbox"]) == 2
+    assert "Cannot grade: " in capsys.readouterr().out
+    after = {path.name: path.read_bytes() if path.exists() else None for path in stored}
+    assert after == before  # nothing of the Blackboard download was stored
+    # the same system's download again is fine (not graded here: only the check)
+    command.check_same_system(course, LESSON, collect.collect(rs.moodle(tmp_path / "again"), LESSON))
+
+
+def test_summary_lists_every_missed_exercise_and_the_report_gives_the_penalty_in_points(blackboard_class, tmp_path):
+    from course_utils.grading.gradebook import summary
+    from course_utils.grading.trusted import parse_test_cells
+
+    course = shutil.copytree(blackboard_class[0], tmp_path / "course")
+    _store_second_lesson(course, "02-maxsim", {"ann": True, "bob": False})
+    tests = parse_test_cells(gs.nb.read(course / "solutions" / "02-maxsim" / "02-maxsim.ipynb"))
+    assert len(tests) > 3  # more than the 3 the summary once showed
+    text = summary(course, "02-maxsim")
+    assert all(f"  {test_id}: 1 of 2 students" in text for test_id in tests), text
+    page = (blackboard_class[0] / "reports" / LESSON / "report.html").read_text()
+    assert "started day(s): penalty " in page
+    line = page.split("started day(s): penalty ", 1)[1].split("<", 1)[0]
+    assert line.endswith((" point", " points")), line
