@@ -24,6 +24,8 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -159,7 +161,14 @@ def execute(path: str | Path, timeout: int = 600):
     if os.name != "nt":  # Unix sockets, as course.py start's kernels: no "susceptible to eavesdropping" warning
         from jupyter_client import KernelManager
 
-        client.km = KernelManager(kernel_name="python3", transport="ipc")
+        # the sockets' path must be absolute: the kernel starts in the notebook's folder, this process elsewhere
+        sockets = tempfile.mkdtemp(prefix="course-validate-")
+        client.km = KernelManager(kernel_name="python3", transport="ipc", ip=os.path.join(sockets, "kernel"))
+        try:
+            client.execute()
+        finally:
+            shutil.rmtree(sockets, ignore_errors=True)
+        return notebook
     client.execute()
     return notebook
 

@@ -30,9 +30,13 @@ def student_notebook(tmp_path: Path, answers: dict[str, str]) -> Path:
 
 
 def run_validate(path: Path, **env: str) -> subprocess.CompletedProcess:
+    """Run the README's command from the course folder (two levels above the notebook), as students do: the
+    kernel starts in the notebook's folder, so a relative socket path would never connect."""
     environment = {**os.environ, "MPLBACKEND": "Agg", **env}
-    return subprocess.run([sys.executable, "-m", "course_utils", "validate", str(path)], capture_output=True,
-                          text=True, timeout=300, env=environment, cwd=path.parent)
+    done = subprocess.run([sys.executable, "-m", "course_utils", "validate", str(path.relative_to(path.parents[1]))],
+                          capture_output=True, text=True, timeout=300, env=environment, cwd=path.parents[1])
+    assert not [p.name for p in path.parent.iterdir() if p.name.startswith("kernel-")], "sockets left behind"
+    return done
 
 
 def test_each_exercise_is_passed_not_solved_yet_or_failed_with_the_checks_message(tmp_path):
