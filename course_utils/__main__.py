@@ -27,15 +27,40 @@ def _prefetch(args: argparse.Namespace) -> int:
     return 0
 
 
+PREVIEW_HELP = "as in `python3 course.py start --offline-preview`: use the stand-in models it built"
+
+
+def _enter_offline_preview() -> bool:
+    """Point this process (and the kernels it starts) at the offline preview's stand-in models, the settings
+    ``course.py start --offline-preview`` gives JupyterLab (its PREVIEW_CACHE is this folder); False, with the
+    fix printed, when the preview was never built."""
+    import os
+    from pathlib import Path
+
+    from course_utils.models.environment import OFFLINE_PREVIEW_VARIABLE
+
+    folder = Path(sys.prefix) / "offline-preview-models"
+    if not folder.is_dir():
+        print(f"--offline-preview: no stand-in models in {folder}: start the course once with "
+              f"`python3 course.py start --offline-preview`, which builds them", file=sys.stderr)
+        return False
+    os.environ.update({"FASTEMBED_CACHE_PATH": str(folder), "HF_HUB_OFFLINE": "1", OFFLINE_PREVIEW_VARIABLE: "1"})
+    return True
+
+
 def _doctor(args: argparse.Namespace) -> int:
     from course_utils.lesson import doctor
 
+    if args.offline_preview and not _enter_offline_preview():
+        return 2
     return doctor.run(timeout=args.timeout)
 
 
 def _validate(args: argparse.Namespace) -> int:
     from course_utils.lesson import validate
 
+    if args.offline_preview and not _enter_offline_preview():
+        return 2
     try:
         return validate.run(args.notebook, timeout=args.timeout)
     except (FileNotFoundError, RuntimeError) as error:
@@ -99,12 +124,14 @@ def main(argv: list[str] | None = None) -> int:
 
     doctor = commands.add_parser("doctor", help="report what is installed and cached, and how to fix problems")
     doctor.add_argument("--timeout", type=float, default=1.5, help="seconds to wait for the model hub")
+    doctor.add_argument("--offline-preview", action="store_true", help=PREVIEW_HELP)
     doctor.set_defaults(handler=_doctor)
 
     validate = commands.add_parser(
         "validate", help="run a saved lesson notebook from the top and say, exercise by exercise, where you stand")
     validate.add_argument("notebook", help="the lesson's .ipynb file (save it first)")
     validate.add_argument("--timeout", type=_positive_int, default=600, help="seconds a cell may run (default: 600)")
+    validate.add_argument("--offline-preview", action="store_true", help=PREVIEW_HELP)
     validate.set_defaults(handler=_validate)
 
     grade = commands.add_parser(

@@ -87,3 +87,13 @@ def test_summarize_numbers_exercises_by_their_headings_and_reads_errors():
 def test_a_missing_notebook_is_named(tmp_path):
     result = run_validate(tmp_path / "nothing.ipynb")
     assert result.returncode == 2 and "not found" in result.stderr and "nothing.ipynb" in result.stderr
+
+
+def test_offline_preview_without_its_models_says_how_to_build_them(tmp_path):
+    """``validate --offline-preview`` where the preview was never built: the fix, no kernel started."""
+    prefix = tmp_path / "venv"
+    prefix.mkdir()
+    code = ("import sys; sys.prefix = sys.argv[1]; from course_utils.__main__ import main; "
+            "sys.exit(main(['validate', '--offline-preview', 'missing.ipynb']))")
+    done = subprocess.run([sys.executable, "-c", code, str(prefix)], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2 and "course.py start --offline-preview" in done.stderr, done.stderr
