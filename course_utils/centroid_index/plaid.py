@@ -49,7 +49,8 @@ class SearchResult:
     scores: np.ndarray
     """float32 ``(k,)`` MaxSim of the query with each passage's decompressed tokens."""
     stage_sizes: dict = field(default_factory=dict)
-    """``{"candidates": n1, "after pruning": n2, "centroid interaction": n3, "reranked": n4}``."""
+    """Passages left after each stage: ``{"candidates": n1, "after pruning": n2 (those with a centroid above the
+    threshold), "centroid interaction": n3 (at most ``candidates``), "reranked": n4}``."""
 
 
 def _positive(value, name: str) -> int:
