@@ -128,7 +128,9 @@ def test_doctor_without_network_reports_quickly_with_fixes(no_network_no_cache):
     start = time.monotonic()
     result = run_cli("doctor", env={"FASTEMBED_CACHE_PATH": str(no_network_no_cache),
                                     "HF_ENDPOINT": os.environ["HF_ENDPOINT"]})
-    assert time.monotonic() - start < 10
+    # a guard against waiting on the unreachable hub (minutes without doctor's 1.5 s limit), not a speed test:
+    # a busy 2-core machine took 11 s
+    assert time.monotonic() - start < 40
     assert result.returncode == 1
     out = result.stdout
     for expected in ("Python", "fastembed", "numpy", "Running on Colab", "NOT reachable", "not cached",
