@@ -78,7 +78,8 @@ def ensure_environment(extra: str) -> Path:
     stamp = _install_stamp(extra)
     if stamp_file.exists() and stamp_file.read_text() == stamp:
         return python
-    print(f"Installing the course package with its '{extra}' tools (first time: a minute or two) ...", flush=True)
+    print(f"Installing the course package with its '{extra}' tools (first time: one to four minutes) ...",
+          flush=True)
     command = [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
                "-e", f"{ROOT}[{extra}]"]
     if CONSTRAINTS.exists():
@@ -175,7 +176,8 @@ def _runtime_dir(python: str, env: dict) -> Path | None:
     return Path(found.stdout.strip()) if found.returncode == 0 and found.stdout.strip() else None
 
 
-def _print_link_when_ready(process: subprocess.Popen, runtime: Path | None, timeout: float = 120.0) -> None:
+def _print_link_when_ready(process: subprocess.Popen, runtime: Path | None, timeout: float = 120.0,
+                           browser: bool = True) -> None:
     """Print the server's link, plainly and last, once its ``jpserver-<pid>.json`` appears."""
     import json
     import time
@@ -189,7 +191,8 @@ def _print_link_when_ready(process: subprocess.Popen, runtime: Path | None, time
             time.sleep(0.25)
             continue
         link = f"{info['url'].rstrip('/')}/lab?token={info['token']}" if info.get("token") else f"{info['url']}lab"
-        print(f"\nJupyterLab is running. Open this link in your browser (it may have opened already):\n\n"
+        opened = " (it may have opened already)" if browser else ""
+        print(f"\nJupyterLab is running. Open this link in your browser{opened}:\n\n"
               f"    {link}\n\nOpen 01-late-interaction-basics/01-late-interaction-basics.ipynb to begin. "
               "Stop JupyterLab with Ctrl+C here.\n", flush=True)
         return
@@ -210,7 +213,8 @@ def run_jupyterlab(command: list[str], *, cwd: Path, env: dict, runtime: Path | 
     import threading
 
     process = subprocess.Popen(command, cwd=cwd, env=env, start_new_session=True)
-    threading.Thread(target=_print_link_when_ready, args=(process, runtime), daemon=True).start()
+    threading.Thread(target=_print_link_when_ready, args=(process, runtime),
+                     kwargs={"browser": "--no-browser" not in command}, daemon=True).start()
     stopping = False
     while True:
         try:
