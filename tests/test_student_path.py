@@ -478,11 +478,11 @@ def test_start_on_a_terminal_prints_the_link_last_and_one_ctrl_c_stops_it_cleanl
     assert "Shut down this Jupyter server" not in text and "eavesdropping" not in text, text
     assert len([line for line in text.splitlines() if line.strip()]) < 20, text  # not ~40 lines of log
     assert not [name for name in leftovers if name.startswith(("jpserver-", f"kernel-{kernel['id']}"))], leftovers
-    # the student's JupyterLab leaves nbgrader's instructor tools out; Validate stays
+    # the student's JupyterLab leaves nbgrader's instructor tools (and its menu of them) out; Validate stays
     config = json.loads(re.search(r'<script id="jupyter-config-data" type="application/json">(.*?)</script>',
                                   page, re.S).group(1))
     disabled = config["disabledExtensions"]
-    for plugin in ("create-assignment", "formgrader", "course-list", "assignment-list"):
+    for plugin in ("create-assignment", "formgrader", "course-list", "assignment-list", "menu"):
         assert f"@jupyter/nbgrader:{plugin}" in disabled, disabled
     assert "@jupyter/nbgrader:validate-assignment" not in disabled
 
