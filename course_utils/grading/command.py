@@ -106,15 +106,7 @@ def grade(course: Path, lesson: str, submissions_folder: Path, *, jobs: int | No
             says what was stored.
     """
     started = time.monotonic()
-    if lesson in MOVED_LESSONS:
-        raise ValueError(moved_lesson_message(lesson))
-    course = Path(course).resolve()
-    if not (course / "nbgrader_config.py").exists():
-        raise ValueError(f"{course} is not a course directory (no nbgrader_config.py): run the command from the "
-                         "course's folder, or pass --course")
-    students = matching.read_roster(roster) if roster is not None else None
-    if sandbox_limits is not None:
-        sandbox.check_available(sandbox_limits)
+    course, students = _checked_before_grading(course, lesson, roster, sandbox_limits)
     outcome = Outcome()
     trip = trip or round_trip.RoundTrip(report=False)  # the command line always passes one (with the report)
     with interrupts.handled():
@@ -141,6 +133,20 @@ def grade(course: Path, lesson: str, submissions_folder: Path, *, jobs: int | No
     outcome.seconds = time.monotonic() - started
     outcome.written, outcome.problems, outcome.round_trip_seconds = round_trip.finish(course, lesson, trip)
     return outcome
+
+
+def _checked_before_grading(course: Path, lesson: str, roster, sandbox_limits) -> tuple[Path, frozenset | None]:
+    """(the course folder resolved, the roster's students or None), after the checks that refuse to start."""
+    if lesson in MOVED_LESSONS:
+        raise ValueError(moved_lesson_message(lesson))
+    course = Path(course).resolve()
+    if not (course / "nbgrader_config.py").exists():
+        raise ValueError(f"{course} is not a course directory (no nbgrader_config.py): run the command from the "
+                         "course's folder, or pass --course")
+    students = matching.read_roster(roster) if roster is not None else None
+    if sandbox_limits is not None:
+        sandbox.check_available(sandbox_limits)
+    return course, students
 
 
 def check_same_system(course: Path, lesson: str, found: collecting.Collected) -> None:

@@ -47,15 +47,12 @@ from course_utils.grading.trusted import MARKER, record_entry
 __all__ = ["AFTER_BUDGET_SECONDS", "CURRENT", "MAX_CELL_IMAGE_CHARS", "MAX_CELL_OUTPUT_CHARS", "GradingExecute",
            "RunRecord", "limit_findings"]
 
-#: Characters of text output kept per cell: streams, errors and the non-image data of rich outputs
-#: (HTML, plain text, JSON...).
+#: Characters of text output kept per cell: streams, errors and the non-image data of rich outputs.
 MAX_CELL_OUTPUT_CHARS = 100_000
-#: Characters of images kept per cell (the base64 of PNG and JPEG, the text of SVG: every ``image/*``
-#: entry), counted apart from the text. Executing every lesson of solutions/ with the stand-in models
-#: (December 2026), the largest images one cell showed were 194,728 characters (lesson 7's heat maps),
-#: 176,040 (lesson 6), 115,788 (lesson 2's cell 41, cut by the old shared 100,000 limit); most are 40,000
-#: to 100,000. The limit is about 10 times the largest: room for several figures in one cell and students'
-#: own larger plots, while a flood of images stays bounded per cell.
+#: Characters of images kept per cell (every ``image/*`` entry), counted apart from the text. With the
+#: stand-in models (December 2026) the largest images of one lesson cell were 194,728 characters (lesson 7),
+#: 176,040 (lesson 6) and 115,788 (lesson 2, cut by the old shared limit): this is about 10 times the
+#: largest, room for students' own plots, while a flood of images stays bounded per cell.
 MAX_CELL_IMAGE_CHARS = 2_000_000
 #: Seconds each answer or test cell may still run once the notebook's time budget is spent.
 AFTER_BUDGET_SECONDS = 10
