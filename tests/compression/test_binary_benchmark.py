@@ -35,7 +35,8 @@ def test_planted_queries_are_unit_rows_that_favour_their_passages():
 
 
 def test_the_command_reports_on_a_small_corpus(capsys):
-    assert bench.main(["--documents", "60", "--queries", "2", "--repeat", "1"]) == 0
+    # the random corpus (the prose and stand-in corpora have tests of their own below)
+    assert bench.main(["--corpus", "random", "--documents", "60", "--queries", "2", "--repeat", "1"]) == 0
     printed = capsys.readouterr().out
     for words in ("x less", "recall@10", "binary, random", "binary, planted", "asymmetric, planted",
                   "binary scores alone", "asymmetric search + rescoring x4", "Qdrant Edge, float32 exact",
