@@ -5,6 +5,10 @@ from __future__ import annotations
 import argparse
 import sys
 
+from course_utils.quick_start import skip_unused_slow_imports
+
+skip_unused_slow_imports()  # the commands read notebooks: see quick_start
+
 
 def _prefetch(args: argparse.Namespace) -> int:
     from course_utils import models
