@@ -37,7 +37,8 @@ def honest_submissions(lesson: str) -> dict[str, tuple[object, float]]:
     # the committed student versions are what nbgrader generates (test below)
     return {"solution": (nb.read(gs.ROOT / "solutions" / lesson / f"{lesson}.ipynb"), total),
             "blank": (gs.student_notebook(gs.ROOT, lesson), 0.0),
-            "odd-wrong": (gs.solved_notebook(gs.ROOT, lesson, wrong=set(wrong)), total - sum(points[a] for a in wrong))}
+            "odd-wrong": (gs.solved_notebook(gs.ROOT, lesson, wrong=set(wrong)),
+                          total - sum(points[a] for a in wrong))}
 
 
 def lesson_submissions(lesson: str) -> dict[str, tuple[object, float]]:
