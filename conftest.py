@@ -4,6 +4,10 @@
   ``FASTEMBED_CACHE_PATH`` there with ``HF_HUB_OFFLINE=1``, so that every test,
   notebook kernel and nbgrader run in this session loads them (``--real-models``
   uses the real models instead, for a maintainer with network access).
+- Gives every process it starts (notebook kernels, the grader's sandboxed kernels) one BLAS thread:
+  the suite runs two workers, each running kernels and grading jobs, on two cores, and BLAS threads
+  that wait by spinning take the cores the other processes need (``OMP_NUM_THREADS`` and friends;
+  set one yourself to override).
 - Collects the notebooks in ``solutions/`` and ``notebooks/`` and runs them with
   nbval (see ``tests/notebook_items.py`` for how their cells are checked).
 """
@@ -17,6 +21,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
 _STANDIN_ENV = "COURSE_STANDIN_CACHE"
+#: Set to 1 for the session unless already set (see the module docstring); the grading sandbox keeps them.
+BLAS_THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 
 
 def pytest_addoption(parser):
@@ -31,6 +37,8 @@ def pytest_configure(config):
     for name in QDRANT_SERVER_SETTINGS:  # tests use Qdrant's embedded mode, never a server a maintainer has set up
         os.environ.pop(name, None)
     os.environ["MPLBACKEND"] = "Agg"
+    for name in BLAS_THREAD_VARIABLES:
+        os.environ.setdefault(name, "1")
     config.option.nbval_current_env = True
     # the suite runs notebooks while grading tests run theirs: on two busy cores a kernel can take
     # more than nbval's default minute to start
