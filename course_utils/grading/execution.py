@@ -103,6 +103,8 @@ class RunRecord:
     cut: dict[str, list[int]] = field(default_factory=dict)
     kernel_starts: int = 0
     seconds: float = 0.0
+    #: {check id: [time.monotonic() when each record arrived]}: the grader's own clock (the capstone's timings)
+    arrivals: dict[str, list[float]] = field(default_factory=dict)
 
 
 #: The record of the notebook being graded in this process (set by the worker around nbgrader's call).
@@ -182,6 +184,7 @@ class GradingExecute(Execute):
                 self._run.stray.append(cell_index)
             return
         self._run.records.setdefault(entry[0], []).append(entry[1])
+        self._run.arrivals.setdefault(entry[0], []).append(time.monotonic())
 
     def output(self, outs, msg, display_id, cell_index):
         if self._replaying:

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from course_utils.grading import notebooks as nb
-from course_utils.grading import trusted
+from course_utils.grading import capstone, trusted
 
 #: Settings every grading copy adds to the course's nbgrader_config.py.
 GRADING_CONFIG = """
@@ -160,6 +160,7 @@ def prepare(course: Path, lesson: str, timeout: int) -> GradingSetup:
         raise ValueError(f"no lesson {lesson!r} in {course / 'solutions'} (lessons: {', '.join(known) or 'none'})")
     source = nb.read(source_path)
     cells = trusted.parse_test_cells(source)
+    capstone.attach(cells, source_path.parent)
     scratch = Path(tempfile.mkdtemp(prefix="course-grading-"))
     release = register_and_release(course, lesson, scratch / "release")
     template = scratch / "template"
@@ -168,7 +169,7 @@ def prepare(course: Path, lesson: str, timeout: int) -> GradingSetup:
         "c = get_config()\n"
     (template / "nbgrader_config.py").write_text(config + GRADING_CONFIG.format(timeout=int(timeout)))
     for item in source_path.parent.iterdir():  # data files a lesson ships next to its notebook
-        if item.name != source_path.name and not item.name.startswith("."):
+        if item.name not in (source_path.name, capstone.HELDOUT) and not item.name.startswith("."):
             copy = shutil.copytree if item.is_dir() else shutil.copy2
             copy(item, template / "solutions" / lesson / item.name)
     nb.write(grading_notebook(release, source, cells), template / "solutions" / lesson / f"{lesson}.ipynb")

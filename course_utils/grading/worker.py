@@ -162,7 +162,7 @@ def grade_submission(job: GradingJob) -> GradingResult:
     for folder in ("submitted", "autograded", "feedback"):
         shutil.rmtree(slot / folder / student, ignore_errors=True)
     autograded, run = _autograde(slot, job)
-    verdicts = trusted.verdicts(job.test_cells, run.records)
+    verdicts = trusted.verdicts(job.test_cells, run.records, run.arrivals)
     raw = nbgrader_scores(slot, lesson, student)
     report = report_lines(job, run, verdicts, raw) + _sandbox_lines(autograded)
     safe_display.make_safe(autograded)
