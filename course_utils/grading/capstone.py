@@ -31,15 +31,16 @@ from pathlib import Path
 
 import course_utils.lesson.capstone as lesson_capstone
 import course_utils.lesson.checks
+from course_utils.grading import trusted
 from course_utils.lesson.capstone import BUDGET, POINTS, RECORD_STEPS, check_rankings
 from course_utils.scoring import metrics
 
-__all__ = ["HELDOUT", "attach", "grading_source", "is_capstone_cell", "load_heldout", "summary_lines", "verdict"]
+__all__ = ["HELDOUT", "attach", "grading_source", "is_capstone_cell", "load_heldout", "summary_lines", "verdict",
+           "verdicts"]
 
 #: The folder of a lesson's source that holds its held-out split (never released, never graded in).
 HELDOUT = "heldout"
-#: What marks the capstone's test cell in the source notebook.
-_CALL = "dev_check(build_pipeline)"
+_CALL = trusted.CAPSTONE_CALL
 
 
 def is_capstone_cell(source: str) -> bool:
@@ -78,7 +79,7 @@ def attach(cells: dict, source_folder: Path) -> None:
     Raises:
         ValueError: a capstone test cell without a held-out split.
     """
-    from course_utils.grading.trusted import Check
+    Check = trusted.Check
 
     for test_id, cell in cells.items():
         if cell.capstone is None:
@@ -181,7 +182,7 @@ def _measure(cell, logged: dict, arrivals: dict) -> tuple[dict, list[str]]:
 def verdict(cell, logged: dict, arrivals: dict):
     """The capstone test cell's :class:`course_utils.grading.trusted.Verdict`: points line by line of the
     rubric, a sentence for each point lost, and the measured numbers in ``details``."""
-    from course_utils.grading.trusted import Verdict
+    Verdict = trusted.Verdict
 
     details, problems = _measure(cell, logged, arrivals)
     earned = {name: 0.0 for name in POINTS}
@@ -213,6 +214,16 @@ def verdict(cell, logged: dict, arrivals: dict):
     details["points"] = earned
     score = float(sum(earned.values()))
     return Verdict(cell.test_id, cell.points, min(score, cell.points), lines, details)
+
+
+def verdicts(cells: dict, logged: dict, arrivals: dict) -> dict:
+    """Every test cell's verdict: :func:`course_utils.grading.trusted.verdicts` for the checks, :func:`verdict` for
+    the capstone's held-out cell (``arrivals``: {check id: [the grader's clock when each record arrived]})."""
+    result = trusted.verdicts(cells, logged)
+    for test_id, cell in cells.items():
+        if cell.capstone is not None:
+            result[test_id] = verdict(cell, logged, arrivals)
+    return {test_id: result[test_id] for test_id in cells}
 
 
 def summary_lines(details: dict) -> list[str]:

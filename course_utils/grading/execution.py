@@ -82,14 +82,14 @@ _FORGET_TEST_CELL = (
 class RunRecord:
     """What grading one notebook found.
 
-    Set before the run: ``test_checks`` {test grade_id: [its check ids]}, ``timeout`` seconds per
-    cell, ``budget`` seconds for the whole notebook. Filled by the run: ``records`` {check id:
-    [values, or ``Raised`` errors]}, ``stopped`` [(cell index, why)], ``not_run`` (indices of
-    ordinary cells skipped once the budget was spent), ``budget_spent_at`` (index of the cell
-    running when it ran out), ``stray`` (cells whose messages held check records that were not
-    the running test cell's own), ``cut`` ({``"text"`` or ``"images"``: cells whose output of that
-    kind went over its limit and was cut}), ``kernel_starts``,
-    ``seconds``. A cell whose kernel reached a sandbox limit says so in its ``stopped`` reason.
+    Set before the run: ``test_checks`` {test grade_id: [its check ids]}, ``timeout`` seconds per cell, ``budget``
+    seconds for the whole notebook. Filled by the run: ``records`` {check id: [values, or ``Raised`` errors]},
+    ``stopped`` [(cell index, why)], ``not_run`` (indices of ordinary cells skipped once the budget was spent),
+    ``budget_spent_at`` (index of the cell running when it ran out), ``stray`` (cells whose messages held check
+    records that were not the running test cell's own), ``cut`` ({``"text"`` or ``"images"``: cells whose output of
+    that kind went over its limit and was cut}), ``kernel_starts``, ``seconds``, ``arrivals`` ({check id: [the
+    grader's time.monotonic() at each record's arrival]}: the capstone's timings). A cell whose kernel reached a
+    sandbox limit says so in its ``stopped`` reason.
     """
 
     test_checks: dict[str, list[str]]
@@ -103,7 +103,6 @@ class RunRecord:
     cut: dict[str, list[int]] = field(default_factory=dict)
     kernel_starts: int = 0
     seconds: float = 0.0
-    #: {check id: [time.monotonic() when each record arrived]}: the grader's own clock (the capstone's timings)
     arrivals: dict[str, list[float]] = field(default_factory=dict)
 
 

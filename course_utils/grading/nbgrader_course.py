@@ -142,7 +142,8 @@ def grading_notebook(release, source, cells: dict[str, trusted.TestCell]):
     graded = copy.deepcopy(release)
     originals = nb.test_cells(source)
     for grade_id, cell in nb.test_cells(graded).items():
-        cell.source = trusted.grading_source(cells[grade_id], originals[grade_id].source)
+        cell.source = capstone.grading_source(cells[grade_id]) if cells[grade_id].capstone is not None else \
+            trusted.grading_source(cells[grade_id], originals[grade_id].source)
     return graded
 
 

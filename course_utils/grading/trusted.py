@@ -135,12 +135,8 @@ def parse_test_cell(test_id: str, source: str, points: float = 0.0) -> TestCell:
 
 
 def grading_source(cell: TestCell, source: str) -> str:
-    """The test cell as the grader runs it: ids on every check, hidden expected values removed (the capstone's
+    """The test cell as the grader runs it: ids on every check, hidden expected values removed (not the capstone's
     held-out cell: :func:`course_utils.grading.capstone.grading_source`)."""
-    if cell.capstone is not None:
-        from course_utils.grading import capstone
-
-        return capstone.grading_source(cell)
     lines = source.splitlines()
     replacements = {}
     for check, (statement, _call) in zip(cell.checks, _check_calls(source)):
@@ -194,10 +190,12 @@ def parse_test_cells(source_notebook) -> dict[str, TestCell]:
     return cells
 
 
-def _is_capstone(source: str) -> bool:
-    from course_utils.grading.capstone import is_capstone_cell
+#: What marks the capstone's held-out test cell in a source notebook (:mod:`course_utils.grading.capstone`).
+CAPSTONE_CALL = "dev_check(build_pipeline)"
 
-    return is_capstone_cell(source)
+
+def _is_capstone(source: str) -> bool:
+    return CAPSTONE_CALL in source
 
 
 @dataclass
@@ -285,23 +283,19 @@ def _error_words(raised: Raised) -> str:
     return f"your code raised {name}" if name in _NAMED_ERRORS else "your code raised an exception of its own class"
 
 
-def verdicts(cells: dict[str, TestCell], logged: dict[str, list],
-             arrivals: dict[str, list[float]] | None = None) -> dict[str, Verdict]:
+def verdicts(cells: dict[str, TestCell], logged: dict[str, list]) -> dict[str, Verdict]:
     """Score every test cell from the recorded values: full points only if each of its checks ran and agreed.
 
     ``logged``: {check id: [values recorded, :class:`Raised` for errors]}. A check agrees when it
     recorded exactly one value and that value equals the expected value; a check that recorded
     nothing (its call raised, or the cell stopped before it) or more than once fails. Every check
     is reported. Failure texts give visible checks' expected values, never the student's values;
-    hidden checks are described only by their hint. ``arrivals`` ({check id: [grader's clock when each
-    record arrived]}) times the capstone's held-out run (:func:`course_utils.grading.capstone.verdict`).
+    hidden checks are described only by their hint. The capstone's held-out cell is left out: its verdict
+    needs the records' arrival times (:func:`course_utils.grading.capstone.verdicts`).
     """
     result = {}
     for test_id, cell in cells.items():
         if cell.capstone is not None:
-            from course_utils.grading import capstone
-
-            result[test_id] = capstone.verdict(cell, logged, arrivals or {})
             continue
         failures = []
         counts = {True: sum(c.hidden for c in cell.checks), False: sum(not c.hidden for c in cell.checks)}

@@ -111,8 +111,10 @@ def stored_bytes(search) -> int:
     """Bytes of the data reachable from ``search`` (see the module docstring for what counts).
 
     >>> import numpy as np
-    >>> table = np.zeros((10, 4), dtype=np.float32)
-    >>> stored_bytes(lambda query, k: table[:k])
+    >>> def build(n):
+    ...     table = np.zeros((n, 4), dtype=np.float32)
+    ...     return lambda query, k: table[:k]
+    >>> stored_bytes(build(10))    # the closure's table: 10 x 4 float32
     160
     >>> stored_bytes({"a": [1.5, 2.5], "b": b"abcd"})   # two numbers (8 bytes each) and 4 bytes
     20
