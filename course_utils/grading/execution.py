@@ -49,10 +49,9 @@ __all__ = ["AFTER_BUDGET_SECONDS", "CURRENT", "MAX_CELL_IMAGE_CHARS", "MAX_CELL_
 
 #: Characters of text output kept per cell: streams, errors and the non-image data of rich outputs.
 MAX_CELL_OUTPUT_CHARS = 100_000
-#: Characters of images kept per cell (every ``image/*`` entry), counted apart from the text. With the
-#: stand-in models (December 2026) the largest images of one lesson cell were 194,728 characters (lesson 7),
-#: 176,040 (lesson 6) and 115,788 (lesson 2, cut by the old shared limit): this is about 10 times the
-#: largest, room for students' own plots, while a flood of images stays bounded per cell.
+#: Characters of images kept per cell (every ``image/*`` entry), counted apart from the text. With the stand-in
+#: models (December 2026) the largest images of one lesson cell were 194,728 characters (lesson 7), 176,040 (lesson
+#: 6), 115,788 (lesson 2): about 10 times the largest, room for students' plots, a flood still bounded per cell.
 MAX_CELL_IMAGE_CHARS = 2_000_000
 #: Seconds each answer or test cell may still run once the notebook's time budget is spent.
 AFTER_BUDGET_SECONDS = 10
