@@ -115,8 +115,9 @@ def leaderboard_png(students: dict[str, tuple[float, float]], baselines: dict[st
         if students:
             axis.scatter([ms for ms, _ in students.values()], [ndcg for _, ndcg in students.values()],
                          color="#5c6bc0", zorder=3, label="students")
-            for student, (ms, ndcg) in students.items():
-                axis.annotate(_short(student, 18), (ms, ndcg), textcoords="offset points", xytext=(5, 4), fontsize=8)
+            for number, (student, (ms, ndcg)) in enumerate(sorted(students.items(), key=lambda item: item[1])):
+                axis.annotate(_short(student, 18), (ms, ndcg), textcoords="offset points", fontsize=8,
+                              xytext=(5, 5 if number % 2 == 0 else -12))  # neighbours above and below
         for (name, (ms, ndcg)), marker in zip(baselines.items(), ("s", "D", "^")):
             axis.scatter([ms], [ndcg], color="#c62828", marker=marker, s=60, zorder=4, label=f"baseline: {name}")
         if ratio_budget and "BM25" in baselines:
