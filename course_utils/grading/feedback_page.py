@@ -95,6 +95,8 @@ def _list(items: Iterable[str]) -> str:
 def _exercise(test: TestCell, verdict: Verdict | None, answers: list[str], visible: str, manual) -> str:
     hidden = sum(check.hidden for check in test.checks)
     shown = visible.rstrip() + (f"\n# ... and {hidden} hidden check(s), not shown" if hidden else "")
+    if test.capstone is not None:
+        shown = visible.rstrip() + "\n# when graded, the grader ran your pipeline on its held-out queries instead"
     answer = "\n\n".join(source.rstrip() for source in answers) or "(no answer cell found)"
     lines = verdict_lines(verdict, manual) if verdict else ["Not graded."]
     mark = "full" if verdict and verdict.score >= verdict.points > 0 else "none"

@@ -202,6 +202,9 @@ def test_a_crashing_pipeline_gets_a_plain_message_and_the_rest_is_graded(graded)
     assert crash["score"] == 0 and "pipeline" not in crash["details"]
     assert any("did not answer the held-out queries" in line for line in crash["failures"]), crash["failures"]
     assert any("stopped the Python kernel" in line for line in read_record(course, LESSON, "crash")["report"])
+    for student in ("solution", "blank", "over-bytes", "slow"):  # nbgrader's in-kernel score is not a finding here
+        assert not [line for line in read_record(course, LESSON, student)["report"] if "nbgrader gave" in line]
+    assert "held-out queries instead" in gs.feedback_text(course, "blank", LESSON)
 
 
 def test_the_cheat_finds_no_held_out_file_in_the_sandbox(graded):
