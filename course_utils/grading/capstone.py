@@ -131,6 +131,10 @@ def _measure(cell, logged: dict, arrivals: dict) -> tuple[dict, list[str]]:
     from course_utils.data import load_corpus
 
     steps = {name: _one(logged, arrivals, f"{cell.test_id}/{index}") for index, name in enumerate(RECORD_STEPS)}
+    times = [step[1] for step in steps.values() if step[1] is not None]
+    if times != sorted(times):
+        return {"queries": len(cell.capstone["queries"])}, [
+            "the held-out run's steps arrived out of order: code in the notebook interfered with the run"]
     query_ids = list(cell.capstone["queries"])
     qrels, n, passage_ids = cell.capstone["qrels"], len(query_ids), list(load_corpus().passages)
     details, problems = {"queries": n}, []
@@ -179,12 +183,17 @@ def _measure(cell, logged: dict, arrivals: dict) -> tuple[dict, list[str]]:
     return details, problems
 
 
-def verdict(cell, logged: dict, arrivals: dict):
+def verdict(cell, logged: dict, arrivals: dict, stopped: str | None = None):
     """The capstone test cell's :class:`course_utils.grading.trusted.Verdict`: points line by line of the
-    rubric, a sentence for each point lost, and the measured numbers in ``details``."""
+    rubric, a sentence for each point lost, and the measured numbers in ``details``. ``stopped``: why the
+    grader stopped the cell (it timed out, or the kernel died), when it did: then no point counts, whatever
+    records arrived before (a run that did not finish cannot vouch for them)."""
     Verdict = trusted.Verdict
 
     details, problems = _measure(cell, logged, arrivals)
+    if stopped:
+        details.pop("pipeline", None)
+        problems.append(f"the held-out run did not finish: the test cell {stopped}")
     earned = {name: 0.0 for name in POINTS}
     lines = list(problems)
     mine = details.get("pipeline")
@@ -216,13 +225,14 @@ def verdict(cell, logged: dict, arrivals: dict):
     return Verdict(cell.test_id, cell.points, min(score, cell.points), lines, details)
 
 
-def verdicts(cells: dict, logged: dict, arrivals: dict) -> dict:
+def verdicts(cells: dict, logged: dict, arrivals: dict, stopped: dict[str, str] | None = None) -> dict:
     """Every test cell's verdict: :func:`course_utils.grading.trusted.verdicts` for the checks, :func:`verdict` for
-    the capstone's held-out cell (``arrivals``: {check id: [the grader's clock when each record arrived]})."""
+    the capstone's held-out cell (``arrivals``: {check id: [the grader's clock when each record arrived]};
+    ``stopped``: {test id: why the grader stopped that cell})."""
     result = trusted.verdicts(cells, logged)
     for test_id, cell in cells.items():
         if cell.capstone is not None:
-            result[test_id] = verdict(cell, logged, arrivals)
+            result[test_id] = verdict(cell, logged, arrivals, (stopped or {}).get(test_id))
     return {test_id: result[test_id] for test_id in cells}
 
 

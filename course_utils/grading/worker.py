@@ -164,7 +164,9 @@ def grade_submission(job: GradingJob) -> GradingResult:
     for folder in ("submitted", "autograded", "feedback"):
         shutil.rmtree(slot / folder / student, ignore_errors=True)
     autograded, run = _autograde(slot, job)
-    verdicts = capstone.verdicts(job.test_cells, run.records, run.arrivals)
+    stopped = {nb.nbgrader_info(autograded.cells[index]).get("grade_id"): why for index, why in run.stopped
+               if index < len(autograded.cells)}
+    verdicts = capstone.verdicts(job.test_cells, run.records, run.arrivals, stopped)
     raw = nbgrader_scores(slot, lesson, student)
     report = report_lines(job, run, verdicts, raw) + _sandbox_lines(autograded)
     safe_display.make_safe(autograded)

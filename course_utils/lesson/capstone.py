@@ -296,7 +296,8 @@ def heldout_run(build: Callable, query_texts: Sequence[str], publish: Callable[[
     ``publish(step index, value)`` sends one record to the grader, which times the steps from their
     arrival with its own clock (the BM25 baseline answers the queries again and again for :data:`BM25_SECONDS`,
     and says how many passes it made). Errors
-    of the student's code are published as the value ``{"error": <type name>}`` and end the run.
+    of the student's code (any exception, ``SystemExit`` and an interrupt included) are published as the value
+    ``{"error": <type name>}`` and end the run, so that the run's own records are never skipped.
     """
     from course_utils.data import load_corpus
 
@@ -307,7 +308,7 @@ def heldout_run(build: Callable, query_texts: Sequence[str], publish: Callable[[
     try:
         search = build(dict(passages))
         size = stored_bytes(search)
-    except Exception as error:  # noqa: BLE001 - the student's code: reported, never raised
+    except BaseException as error:  # noqa: BLE001 - the student's code (SystemExit too): reported, never raised
         publish(1, {"error": type(error).__name__[:100]})
         return
     publish(1, {"bytes": int(size), "passages": len(passages)})
@@ -323,13 +324,13 @@ def heldout_run(build: Callable, query_texts: Sequence[str], publish: Callable[[
     publish(4, {"rankings": bm25_rankings, "passes": passes})
     try:
         search(warm_up, k)
-    except Exception as error:  # noqa: BLE001
+    except BaseException as error:  # noqa: BLE001
         publish(5, {"error": type(error).__name__[:100]})
         return
     publish(5, {})
     try:
         rankings = [_as_ids(search(text, k), k) for text in query_texts]
-    except Exception as error:  # noqa: BLE001
+    except BaseException as error:  # noqa: BLE001
         publish(6, {"error": type(error).__name__[:100]})
         return
     publish(6, {"rankings": [[item if isinstance(item, str) else repr(item)[:40] for item in ranking]

@@ -12,7 +12,10 @@ BM25). The written explanation (3 points) is graded by hand and stays pending.
 - ``over-bytes``: the solution keeping 4 KB of padding per passage: 8 (the bytes line lost);
 - ``slow``: the solution sleeping 300 ms per query (thousands of times BM25's time): 8 (the time line lost);
 - ``crash``: the solution whose search kills the kernel on the first held-out query: 0, a plain message,
-  and the grader goes on.
+  and the grader goes on;
+- ``forger``: the solution whose search also sends, on its first call, a record of the run's last step
+  (the held-out rankings, as if already answered in no time): the step then arrives twice and counts for
+  nothing: 0.
 """
 
 from __future__ import annotations
@@ -124,7 +127,29 @@ def build_pipeline(passages):
     return search
 '''
 
-EXPECTED = {"solution": 9.0, "blank": 0.0, "cheat": 0.0, "over-bytes": 8.0, "slow": 8.0, "crash": 0.0}
+FORGER = '''
+from IPython.display import publish_display_data
+
+_solution_build = build_pipeline
+
+
+def build_pipeline(passages):
+    """The solution, sending a forged record of the run's last step the first time search is called."""
+    inner, sent = _solution_build(passages), []
+
+    def search(query_text, k):
+        if not sent:
+            sent.append(True)
+            forged = {"rankings": [list(passages)[:k]] * 16}
+            publish_display_data({"application/vnd.course-check+json": {"check": "capstone-heldout/6",
+                                                                         "value": forged}})
+        return inner(query_text, k)
+
+    return search
+'''
+
+EXPECTED = {"solution": 9.0, "blank": 0.0, "cheat": 0.0, "over-bytes": 8.0, "slow": 8.0, "crash": 0.0,
+            "forger": 0.0}
 
 
 def _with_answer(extra: str | None = None, replace: str | None = None, before_test: str | None = None):
@@ -156,6 +181,7 @@ def graded(tmp_path_factory):
         "over-bytes": _with_answer(OVER_BYTES),
         "slow": _with_answer(SLOW),
         "crash": _with_answer(CRASH),
+        "forger": _with_answer(FORGER),
     }
     folder = gs.submissions_folder(tmp / "submissions", submissions, LESSON)
     outcome = command.grade(course, LESSON, folder, jobs=2, timeout=CELL_TIMEOUT, echo=lambda *a: None)
@@ -201,6 +227,9 @@ def test_a_crashing_pipeline_gets_a_plain_message_and_the_rest_is_graded(graded)
     crash = _verdict(course, "crash")
     assert crash["score"] == 0 and "pipeline" not in crash["details"]
     assert any("did not answer the held-out queries" in line for line in crash["failures"]), crash["failures"]
+    assert any("did not finish: the test cell stopped the Python kernel" in line for line in crash["failures"])
+    forger = _verdict(course, "forger")
+    assert forger["score"] == 0 and "pipeline" not in forger["details"], forger
     assert any("stopped the Python kernel" in line for line in read_record(course, LESSON, "crash")["report"])
     for student in ("solution", "blank", "over-bytes", "slow"):  # nbgrader's in-kernel score is not a finding here
         assert not [line for line in read_record(course, LESSON, student)["report"] if "nbgrader gave" in line]
