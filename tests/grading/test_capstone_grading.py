@@ -21,6 +21,7 @@ BM25). The written explanation (3 points) is graded by hand and stays pending.
 from __future__ import annotations
 
 import json
+import shutil
 
 import pytest
 
@@ -255,12 +256,16 @@ def test_held_out_judgements_never_reach_the_kernel_and_are_never_released(grade
     course, _ = graded
     queries, qrels = load_heldout(gs.ROOT / "solutions" / LESSON / HELDOUT)
     setup = nbgrader_course.prepare(course, LESSON, CELL_TIMEOUT)
-    graded_version = (setup.template / "solutions" / LESSON / f"{LESSON}.ipynb").read_text()
+    try:
+        graded_version = (setup.template / "solutions" / LESSON / f"{LESSON}.ipynb").read_text()
+        copied = (setup.template / "solutions" / LESSON / HELDOUT).exists()
+    finally:
+        shutil.rmtree(setup.template.parent, ignore_errors=True)
     assert all(text in graded_version for text in queries.values())
     judged = {pid for grades in qrels.values() for pid in grades}
     assert not [pid for pid in judged if pid in graded_version], "a judged passage id reached the notebook"
     assert not [qid for qid in queries if qid in graded_version], "a held-out query id reached the notebook"
-    assert not (setup.template / "solutions" / LESSON / HELDOUT).exists()
+    assert not copied
     assert not (course / "notebooks" / LESSON / HELDOUT).exists()
     released = gs.make_course(tmp_path / "released", [LESSON])
     assert not (released / "notebooks" / LESSON / HELDOUT).exists()
