@@ -16,10 +16,16 @@ A lesson whose source folder holds :data:`HELDOUT` (``solutions/<lesson>/heldout
    lost. A step that never arrived (the pipeline crashed, the cell hit its time or memory limit), arrived
    twice or holds something else costs the points that needed it, never the grader.
 
-What a notebook can still do: the baselines run in its kernel, with the course's code as the kernel has it;
-a notebook that changed that code (or fastembed) in its kernel could slow BM25 down or spoil the baselines'
-rankings. Every student's baseline numbers are kept in the grading record and shown in the class report's
-leaderboard, where one that differs from the rest of the class stands out.
+Guards: a step must arrive exactly once and in order, and a held-out cell the grader had to stop (time out,
+dead kernel) earns nothing, whatever records came before; the run catches every exception of the student's
+code (``SystemExit`` and interrupts too), so it cannot be cut short between two of its own records.
+
+What a notebook can still do: everything in the kernel runs in the student's process. The quality points
+cannot be faked there (they need the judgements, which never enter it), but code that tampers with the
+kernel's messaging or the course's code in its kernel could fake the bytes, build and time lines (3 points),
+or slow BM25 down or spoil the baselines' rankings. Every student's numbers, baselines included, are kept in
+the grading record and shown in the class report's leaderboard table, where one far from the class's stands
+out.
 """
 
 from __future__ import annotations
