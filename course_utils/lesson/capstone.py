@@ -39,7 +39,7 @@ __all__ = ["BM25_MAX_PASSES", "BM25_SECONDS", "BUDGET", "POINTS", "RECORD_STEPS"
 BUDGET = {
     "bytes_per_passage": 2048,   # what search keeps, per passage (stored_bytes / number of passages)
     "query_time_ratio": 1000.0,  # ms per query / the BM25 baseline's ms per query, timed in the same run
-    "build_seconds": 60.0,       # build_pipeline(passages), models already loaded
+    "build_seconds": 30.0,       # build_pipeline(passages), models loaded; the held-out cell must fit --timeout
 }
 
 #: Points of the held-out test cell, line by line (the grader applies them; see RUBRIC).
