@@ -24,3 +24,7 @@ c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
 c.OverwriteCells.add_missing_cells = True
 # Seconds a cell may run during autograding before it is interrupted.
 c.ExecutePreprocessor.timeout = 120
+
+# Never released to students nor copied into a grading copy: a lesson's held-out split (the capstone's
+# solutions/09-capstone/heldout/, read only by the grader: course_utils/grading/capstone.py).
+c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", "heldout"]

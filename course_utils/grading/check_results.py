@@ -41,6 +41,8 @@ def outcomes(cells: dict[str, TestCell], logged: dict[str, list]) -> dict[str, d
     """
     result = {}
     for cell in cells.values():
+        if cell.capstone is not None:  # the held-out run has no expected values: its verdict has the numbers
+            continue
         for check in cell.checks:
             entries = logged.get(check.check_id, [])
             errors = [value for value in entries if isinstance(value, Raised)]

@@ -49,10 +49,9 @@ __all__ = ["AFTER_BUDGET_SECONDS", "CURRENT", "MAX_CELL_IMAGE_CHARS", "MAX_CELL_
 
 #: Characters of text output kept per cell: streams, errors and the non-image data of rich outputs.
 MAX_CELL_OUTPUT_CHARS = 100_000
-#: Characters of images kept per cell (every ``image/*`` entry), counted apart from the text. With the
-#: stand-in models (December 2026) the largest images of one lesson cell were 194,728 characters (lesson 7),
-#: 176,040 (lesson 6) and 115,788 (lesson 2, cut by the old shared limit): this is about 10 times the
-#: largest, room for students' own plots, while a flood of images stays bounded per cell.
+#: Characters of images kept per cell (every ``image/*`` entry), counted apart from the text. With the stand-in
+#: models (December 2026) the largest images of one lesson cell were 194,728 characters (lesson 7), 176,040 (lesson
+#: 6), 115,788 (lesson 2): about 10 times the largest, room for students' plots, a flood still bounded per cell.
 MAX_CELL_IMAGE_CHARS = 2_000_000
 #: Seconds each answer or test cell may still run once the notebook's time budget is spent.
 AFTER_BUDGET_SECONDS = 10
@@ -82,14 +81,14 @@ _FORGET_TEST_CELL = (
 class RunRecord:
     """What grading one notebook found.
 
-    Set before the run: ``test_checks`` {test grade_id: [its check ids]}, ``timeout`` seconds per
-    cell, ``budget`` seconds for the whole notebook. Filled by the run: ``records`` {check id:
-    [values, or ``Raised`` errors]}, ``stopped`` [(cell index, why)], ``not_run`` (indices of
-    ordinary cells skipped once the budget was spent), ``budget_spent_at`` (index of the cell
-    running when it ran out), ``stray`` (cells whose messages held check records that were not
-    the running test cell's own), ``cut`` ({``"text"`` or ``"images"``: cells whose output of that
-    kind went over its limit and was cut}), ``kernel_starts``,
-    ``seconds``. A cell whose kernel reached a sandbox limit says so in its ``stopped`` reason.
+    Set before the run: ``test_checks`` {test grade_id: [its check ids]}, ``timeout`` seconds per cell, ``budget``
+    seconds for the whole notebook. Filled by the run: ``records`` {check id: [values, or ``Raised`` errors]},
+    ``stopped`` [(cell index, why)], ``not_run`` (indices of ordinary cells skipped once the budget was spent),
+    ``budget_spent_at`` (index of the cell running when it ran out), ``stray`` (cells whose messages held check
+    records that were not the running test cell's own), ``cut`` ({``"text"`` or ``"images"``: cells whose output of
+    that kind went over its limit and was cut}), ``kernel_starts``, ``seconds``, ``arrivals`` ({check id: [the
+    grader's time.monotonic() at each record's arrival]}: the capstone's timings). A cell whose kernel reached a
+    sandbox limit says so in its ``stopped`` reason.
     """
 
     test_checks: dict[str, list[str]]
@@ -103,6 +102,7 @@ class RunRecord:
     cut: dict[str, list[int]] = field(default_factory=dict)
     kernel_starts: int = 0
     seconds: float = 0.0
+    arrivals: dict[str, list[float]] = field(default_factory=dict)
 
 
 #: The record of the notebook being graded in this process (set by the worker around nbgrader's call).
@@ -182,6 +182,7 @@ class GradingExecute(Execute):
                 self._run.stray.append(cell_index)
             return
         self._run.records.setdefault(entry[0], []).append(entry[1])
+        self._run.arrivals.setdefault(entry[0], []).append(time.monotonic())
 
     def output(self, outs, msg, display_id, cell_index):
         if self._replaying:

@@ -47,6 +47,14 @@ def _text(value) -> str:
 
 def verdict_lines(verdict: Verdict, manual: float | None) -> list[str]:
     """What the feedback says about one exercise's test cell (from the verified verdict only)."""
+    if verdict.details:  # the capstone's held-out run: partial credit, line by line of the rubric
+        from course_utils.grading.capstone import summary_lines
+
+        lines = [f"{verdict.score:g} of {verdict.points:g} points (the rubric's lines, held-out queries)."]
+        lines += summary_lines(verdict.details)
+        if manual is not None:
+            lines.append(f"Your instructor set this exercise's score to {manual:g}.")
+        return lines + [f"- {failure}" for failure in verdict.failures]
     lines = [f"{verdict.score:g} of {verdict.points:g} points (all or nothing: every check, visible and hidden, "
              "must pass)."]
     if manual is not None:
@@ -87,6 +95,8 @@ def _list(items: Iterable[str]) -> str:
 def _exercise(test: TestCell, verdict: Verdict | None, answers: list[str], visible: str, manual) -> str:
     hidden = sum(check.hidden for check in test.checks)
     shown = visible.rstrip() + (f"\n# ... and {hidden} hidden check(s), not shown" if hidden else "")
+    if test.capstone is not None:
+        shown = visible.rstrip() + "\n# when graded, the grader ran your pipeline on its held-out queries instead"
     answer = "\n\n".join(source.rstrip() for source in answers) or "(no answer cell found)"
     lines = verdict_lines(verdict, manual) if verdict else ["Not graded."]
     mark = "full" if verdict and verdict.score >= verdict.points > 0 else "none"

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from course_utils.grading import notebooks as nb
-from course_utils.grading import trusted
+from course_utils.grading import capstone, trusted
 
 #: Settings every grading copy adds to the course's nbgrader_config.py.
 GRADING_CONFIG = """
@@ -142,7 +142,8 @@ def grading_notebook(release, source, cells: dict[str, trusted.TestCell]):
     graded = copy.deepcopy(release)
     originals = nb.test_cells(source)
     for grade_id, cell in nb.test_cells(graded).items():
-        cell.source = trusted.grading_source(cells[grade_id], originals[grade_id].source)
+        cell.source = capstone.grading_source(cells[grade_id]) if cells[grade_id].capstone is not None else \
+            trusted.grading_source(cells[grade_id], originals[grade_id].source)
     return graded
 
 
@@ -160,6 +161,7 @@ def prepare(course: Path, lesson: str, timeout: int) -> GradingSetup:
         raise ValueError(f"no lesson {lesson!r} in {course / 'solutions'} (lessons: {', '.join(known) or 'none'})")
     source = nb.read(source_path)
     cells = trusted.parse_test_cells(source)
+    capstone.attach(cells, source_path.parent)
     scratch = Path(tempfile.mkdtemp(prefix="course-grading-"))
     release = register_and_release(course, lesson, scratch / "release")
     template = scratch / "template"
@@ -168,7 +170,7 @@ def prepare(course: Path, lesson: str, timeout: int) -> GradingSetup:
         "c = get_config()\n"
     (template / "nbgrader_config.py").write_text(config + GRADING_CONFIG.format(timeout=int(timeout)))
     for item in source_path.parent.iterdir():  # data files a lesson ships next to its notebook
-        if item.name != source_path.name and not item.name.startswith("."):
+        if item.name not in (source_path.name, capstone.HELDOUT) and not item.name.startswith("."):
             copy = shutil.copytree if item.is_dir() else shutil.copy2
             copy(item, template / "solutions" / lesson / item.name)
     nb.write(grading_notebook(release, source, cells), template / "solutions" / lesson / f"{lesson}.ipynb")

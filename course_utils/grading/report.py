@@ -107,6 +107,66 @@ def _findings(results: class_results.LessonResults, record) -> str:
             f"<h2>Files not graded in the last run</h2>{skipped}")
 
 
+def _leaderboard(results: class_results.LessonResults, folder: Path) -> str:
+    """The capstone's leaderboard (held-out nDCG@10 against ms per query), saved as ``leaderboard.png``; "" for
+    a lesson without a held-out run."""
+    from course_utils.lesson.capstone import BUDGET
+
+    runs = {student: details for student, result in results.students.items()
+            for verdict in result.record.get("verdicts", {}).values()
+            if (details := verdict.get("details"))}
+    if not runs:
+        return ""
+    placed = {s: (d["pipeline"]["ms"], d["pipeline"]["ndcg"]) for s, d in runs.items() if "pipeline" in d}
+    baselines = {}
+    for name, key in (("BM25", "bm25"), ("dense -> ColBERT", "dense_colbert")):
+        measured = [d[key] for d in runs.values() if key in d]
+        if measured:
+            baselines[name] = (statistics.median(m["ms"] for m in measured),
+                               statistics.median(m["ndcg"] for m in measured))
+    image = report_figures.leaderboard_png(placed, baselines, BUDGET["query_time_ratio"])
+    nb.write_bytes_atomically(folder / "leaderboard.png", image)
+    rows = "".join(
+        f"<tr><td>{_text(student)}</td><td class=n>{d['pipeline']['ndcg']:.3f}</td>"
+        f"<td class=n>{d['pipeline']['recall']:.3f}</td><td class=n>{d['pipeline']['ms']:.2f}</td>"
+        f"<td class=n>{d['time_ratio']:.1f}</td><td class=n>{d.get('bytes_per_passage', 0):,.0f}</td>"
+        f"<td class=n>{d.get('build_s', 0):.1f}</td><td class=n>{d.get('bm25', {}).get('ndcg', 0):.3f}</td>"
+        f"<td class=n>{d.get('dense_colbert', {}).get('ndcg', 0):.3f}</td></tr>"
+        for student, d in sorted(runs.items(), key=lambda item: -item[1].get("pipeline", {}).get("ndcg", -1))
+        if "pipeline" in d)
+    missing = sorted(set(runs) - set(placed))
+    off = (f"<p>Not on the leaderboard (no valid held-out run: see their feedback): "
+           f"{_text(', '.join(missing))}.</p>" if missing else "")
+    names = ", ".join(f"{name} nDCG@10 {ndcg:.3f} at {ms:.2f} ms" for name, (ms, ndcg) in baselines.items())
+    return (f"<h2>Leaderboard (held-out queries)</h2><p class=note>Held-out nDCG@10 against ms per query, one point "
+            f"per student (ids as in grades.csv) and the baselines (median over the class's runs: {_text(names)}); "
+            "the dashed line is the frontier. Each run's baselines were measured in that student's own grading "
+            "run: a baseline far from the class's median in the table hints at a notebook that changed the "
+            "course's code in its kernel. Saved as leaderboard.png beside this page.</p>"
+            f'<img alt="leaderboard: held-out nDCG@10 against ms per query" '
+            f'src="data:image/png;base64,{base64.b64encode(image).decode()}">'
+            "<table><tr><th>Student</th><th>nDCG@10</th><th>recall@10</th><th>ms/query</th><th>x BM25 time</th>"
+            "<th>bytes/passage</th><th>build s</th><th>BM25 nDCG@10 (their run)</th>"
+            f"<th>dense -> ColBERT nDCG@10 (their run)</th></tr>{rows}</table>{off}")
+
+
+def _pending_manual(course: Path, lesson: str) -> str:
+    """A paragraph naming the manually graded cells still waiting for the instructor ("" when none)."""
+    waiting: dict[str, list[str]] = {}
+    with nbgrader_course.open_gradebook(course) as gradebook:
+        for submission in gradebook.assignment_submissions(lesson):
+            for notebook in submission.notebooks:
+                for grade in notebook.grades:
+                    if grade.needs_manual_grade and grade.manual_score is None:
+                        waiting.setdefault(grade.name, []).append(submission.student.id)
+    if not waiting:
+        return ""
+    items = "".join(f"<li><code>{_text(name)}</code>: {len(students)} submission(s) "
+                    f"({_text(', '.join(sorted(students)))})</li>" for name, students in sorted(waiting.items()))
+    return ("<h2>Cells waiting for manual grading</h2><p class=note>Scores above count them as 0 until you grade "
+            f"them in formgrader (<code>python3 course.py start --instructor</code>).</p><ul>{items}</ul>")
+
+
 def write_lesson(course: Path, lesson: str) -> Path:
     """Write ``reports/<lesson>/report.html`` and ``report-figures.png``; returns the page's path.
 
@@ -126,6 +186,7 @@ def write_lesson(course: Path, lesson: str) -> Path:
               f'src="data:image/png;base64,{base64.b64encode(image).decode()}">')
     body = (f'<p class=note>For the instructor only (it shows hidden checks). Printable figures: '
             f'report-figures.png beside this page.</p>{_summary(stats, record)}{figure}'
+            f"{_leaderboard(results, folder)}{_pending_manual(course, lesson)}"
             f"{_exercise_table(stats)}{_check_table(stats)}{_findings(results, record)}")
     page = folder / "report.html"
     nb.write_text_atomically(page, _page(f"Class report: {lesson}", body))

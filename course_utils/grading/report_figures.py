@@ -10,7 +10,7 @@ import io
 
 from course_utils.grading.item_analysis import LessonStats
 
-__all__ = ["DPI", "MAX_CHECKS", "png"]
+__all__ = ["DPI", "MAX_CHECKS", "leaderboard_png", "png"]
 
 DPI = 100
 #: Checks shown in the figure (the report's table lists them all).
@@ -84,6 +84,51 @@ def png(stats: LessonStats) -> bytes:
         _histogram(axes[0], stats)
         _exercises(axes[1], stats)
         _checks(axes[2], stats)
+        figure.tight_layout()
+        out = io.BytesIO()
+        figure.savefig(out, format="png", dpi=DPI)
+        return out.getvalue()
+    finally:
+        plt.close(figure)
+
+
+def leaderboard_png(students: dict[str, tuple[float, float]], baselines: dict[str, tuple[float, float]],
+                    ratio_budget: float | None = None) -> bytes:
+    """The capstone's leaderboard as PNG bytes: held-out nDCG@10 against ms per query (log scale), one point per
+    student (``{student id: (ms, nDCG@10)}``, labelled with the id) and per baseline (``{name: (ms, nDCG@10)}``),
+    and the frontier: the students and baselines that no other point beats on both quality and time.
+    ``ratio_budget`` with a ``"BM25"`` baseline draws the time budget (that many times BM25's ms)."""
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    figure, axis = plt.subplots(figsize=(9, 5.2))
+    try:
+        everyone = list(students.values()) + list(baselines.values())
+        frontier = sorted((ms, ndcg) for ms, ndcg in everyone
+                          if not any(o_ms <= ms and o_ndcg > ndcg or o_ms < ms and o_ndcg >= ndcg
+                                     for o_ms, o_ndcg in everyone))
+        if len(frontier) > 1:
+            axis.step([ms for ms, _ in frontier], [ndcg for _, ndcg in frontier], where="post", color="#9e9e9e",
+                      linestyle="--", linewidth=1, label="frontier (best quality at each cost)")
+        if students:
+            axis.scatter([ms for ms, _ in students.values()], [ndcg for _, ndcg in students.values()],
+                         color="#5c6bc0", zorder=3, label="students")
+            for number, (student, (ms, ndcg)) in enumerate(sorted(students.items(), key=lambda item: item[1])):
+                axis.annotate(_short(student, 18), (ms, ndcg), textcoords="offset points", fontsize=8,
+                              xytext=(5, 5 if number % 2 == 0 else -12))  # neighbours above and below
+        for (name, (ms, ndcg)), marker in zip(baselines.items(), ("s", "D", "^")):
+            axis.scatter([ms], [ndcg], color="#c62828", marker=marker, s=60, zorder=4, label=f"baseline: {name}")
+        if ratio_budget and "BM25" in baselines:
+            axis.axvline(baselines["BM25"][0] * ratio_budget, color="#f9a825", linestyle=":",
+                         label=f"time budget ({ratio_budget:g} x BM25)")
+        axis.set_xscale("log")
+        axis.set_xlabel("ms per query on the held-out queries (grader's clock, log scale)")
+        axis.set_ylabel("held-out nDCG@10")
+        axis.set_title(f"Capstone leaderboard: {len(students)} pipeline(s) and the baselines", loc="left")
+        axis.grid(True, which="both", alpha=0.3)
+        axis.legend(loc="lower right", fontsize=8, frameon=False)
         figure.tight_layout()
         out = io.BytesIO()
         figure.savefig(out, format="png", dpi=DPI)

@@ -88,6 +88,8 @@ class TestCell:
     points: float
     checks: list[Check] = field(default_factory=list)
     title: str = ""
+    #: The capstone's held-out test cell: {"queries", "qrels"} (:mod:`course_utils.grading.capstone`); else None.
+    capstone: dict | None = None
 
     @property
     def name(self) -> str:
@@ -133,7 +135,8 @@ def parse_test_cell(test_id: str, source: str, points: float = 0.0) -> TestCell:
 
 
 def grading_source(cell: TestCell, source: str) -> str:
-    """The test cell as the grader runs it: ids on every check, hidden expected values removed."""
+    """The test cell as the grader runs it: ids on every check, hidden expected values removed (not the capstone's
+    held-out cell: :func:`course_utils.grading.capstone.grading_source`)."""
     lines = source.splitlines()
     replacements = {}
     for check, (statement, _call) in zip(cell.checks, _check_calls(source)):
@@ -179,19 +182,32 @@ def parse_test_cells(source_notebook) -> dict[str, TestCell]:
     titles = _exercise_titles(source_notebook)
     cells = {}
     for grade_id, cell in nb.test_cells(source_notebook).items():
-        cells[grade_id] = parse_test_cell(grade_id, cell.source, points[grade_id])
+        if _is_capstone(cell.source):  # its checks stand for the held-out run's records (capstone.attach)
+            cells[grade_id] = TestCell(grade_id, points[grade_id], capstone={})
+        else:
+            cells[grade_id] = parse_test_cell(grade_id, cell.source, points[grade_id])
         cells[grade_id].title = titles.get(grade_id, "")
     return cells
 
 
+#: What marks the capstone's held-out test cell in a source notebook (:mod:`course_utils.grading.capstone`).
+CAPSTONE_CALL = "dev_check(build_pipeline)"
+
+
+def _is_capstone(source: str) -> bool:
+    return CAPSTONE_CALL in source
+
+
 @dataclass
 class Verdict:
-    """The outcome of one test cell, decided outside the student's kernel."""
+    """The outcome of one test cell, decided outside the student's kernel (``details``: the capstone's
+    measured numbers, for the leaderboard)."""
 
     test_id: str
     points: float
     score: float
     failures: list[str]
+    details: dict = field(default_factory=dict)
 
 
 class Raised(str):
@@ -274,10 +290,13 @@ def verdicts(cells: dict[str, TestCell], logged: dict[str, list]) -> dict[str, V
     recorded exactly one value and that value equals the expected value; a check that recorded
     nothing (its call raised, or the cell stopped before it) or more than once fails. Every check
     is reported. Failure texts give visible checks' expected values, never the student's values;
-    hidden checks are described only by their hint.
+    hidden checks are described only by their hint. The capstone's held-out cell is left out: its verdict
+    needs the records' arrival times (:func:`course_utils.grading.capstone.verdicts`).
     """
     result = {}
     for test_id, cell in cells.items():
+        if cell.capstone is not None:
+            continue
         failures = []
         counts = {True: sum(c.hidden for c in cell.checks), False: sum(not c.hidden for c in cell.checks)}
         numbers = {True: 0, False: 0}

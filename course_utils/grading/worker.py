@@ -24,7 +24,7 @@ import nbformat
 
 from course_utils import models
 from course_utils.models.environment import QDRANT_SERVER_SETTINGS
-from course_utils.grading import check_results, execution, feedback_page, sandbox, safe_display, trusted
+from course_utils.grading import capstone, check_results, execution, feedback_page, sandbox, safe_display, trusted
 from course_utils.grading import notebooks as nb
 from course_utils.grading.gradebook import nbgrader_scores
 from course_utils.grading.jobs import GradingJob, GradingResult
@@ -71,6 +71,8 @@ def _disagreements(job: GradingJob, verdicts: dict[str, trusted.Verdict], raw: d
     lines = []
     for test_id, verdict in verdicts.items():
         inside = raw.get(test_id)
+        if job.test_cells[test_id].capstone is not None:  # in the kernel it only ran: the grader decides its points
+            continue
         if inside is None or abs(float(inside) - verdict.score) < 1e-9:
             continue
         name = job.test_cells[test_id].name
@@ -162,7 +164,9 @@ def grade_submission(job: GradingJob) -> GradingResult:
     for folder in ("submitted", "autograded", "feedback"):
         shutil.rmtree(slot / folder / student, ignore_errors=True)
     autograded, run = _autograde(slot, job)
-    verdicts = trusted.verdicts(job.test_cells, run.records)
+    stopped = {nb.nbgrader_info(autograded.cells[index]).get("grade_id"): why for index, why in run.stopped
+               if index < len(autograded.cells)}
+    verdicts = capstone.verdicts(job.test_cells, run.records, run.arrivals, stopped)
     raw = nbgrader_scores(slot, lesson, student)
     report = report_lines(job, run, verdicts, raw) + _sandbox_lines(autograded)
     safe_display.make_safe(autograded)

@@ -48,6 +48,7 @@ LESSON_MODELS: dict[str, LessonModels] = {
     "06-compression": LessonModels((LATE_INTERACTION_MODEL,)),
     "07-visual-documents": LessonModels((VISUAL_MODEL,), optional=(COLPALI_MODEL,)),
     "08-at-scale": LessonModels((LATE_INTERACTION_MODEL, BM25_MODEL)),
+    "09-capstone": LessonModels((BM25_MODEL, DENSE_MODEL, LATE_INTERACTION_MODEL)),
 }
 
 

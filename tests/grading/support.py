@@ -15,6 +15,8 @@ from course import lessons  # the launcher's list of lessons: one definition for
 from course_utils.grading import notebooks as nb
 
 ROOT = Path(__file__).resolve().parents[2]
+#: The capstone lesson (graded on held-out queries: tests/grading/test_capstone_grading.py).
+CAPSTONE = "09-capstone"
 BIN = Path(sys.executable).parent
 
 

@@ -65,7 +65,7 @@ def test_every_model_is_listed_with_its_lessons_and_each_lesson_with_what_it_lac
     monkeypatch.setenv("FASTEMBED_CACHE_PATH", str(cache))
     report = doctor.build_report(timeout=0.2)
     assert line(report, models.VISUAL_MODEL).endswith("lessons 07")
-    assert line(report, models.LATE_INTERACTION_MODEL).endswith("lessons 01, 02, 03, 04, 05a, 05b, 06, 08")
+    assert line(report, models.LATE_INTERACTION_MODEL).endswith("lessons 01, 02, 03, 04, 05a, 05b, 06, 08, 09")
     assert "optional" in line(report, models.COLPALI_MODEL)
     assert line(report, "Lesson 07-visual-documents").endswith("ready on stand-ins")
     assert line(report, "Lesson 02-maxsim").endswith(f"not cached: {models.LATE_INTERACTION_MODEL}")

@@ -69,8 +69,8 @@ def test_lesson_7_checks_only_the_page_image_model_and_lesson_2_only_colbert():
 
 
 def test_an_unknown_lesson_is_named_with_the_table_to_edit():
-    with pytest.raises(ValueError, match=r"'09-capstone' has no row in course_utils/models/lessons.py"):
-        lesson_models("09-capstone")
+    with pytest.raises(ValueError, match=r"'10-no-such-lesson' has no row in course_utils/models/lessons.py"):
+        lesson_models("10-no-such-lesson")
 
 
 def test_prefetch_fetches_each_lessons_models_once_never_colpali():
