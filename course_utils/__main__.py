@@ -52,12 +52,26 @@ def _enter_offline_preview() -> bool:
     return True
 
 
+def _preview_hint(command: str) -> str:
+    """When the offline preview was built and this command runs without it: how to run it with the preview."""
+    import os
+    from pathlib import Path
+
+    from course_utils.models.environment import OFFLINE_PREVIEW_VARIABLE
+
+    if os.environ.get(OFFLINE_PREVIEW_VARIABLE) or not (Path(sys.prefix) / "offline-preview-models").is_dir():
+        return ""
+    return (f"You have built the offline preview: if you started the course with `python3 course.py start "
+            f"--offline-preview`, run this command with it too, to use its stand-in models:\n"
+            f"    .venv/bin/python -m course_utils {command} --offline-preview")
+
+
 def _doctor(args: argparse.Namespace) -> int:
     from course_utils.lesson import doctor
 
     if args.offline_preview and not _enter_offline_preview():
         return 2
-    return doctor.run(timeout=args.timeout)
+    return doctor.run(timeout=args.timeout, problem_hint=_preview_hint("doctor"))
 
 
 def _validate(args: argparse.Namespace) -> int:
@@ -66,7 +80,8 @@ def _validate(args: argparse.Namespace) -> int:
     if args.offline_preview and not _enter_offline_preview():
         return 2
     try:
-        return validate.run(args.notebook, timeout=args.timeout)
+        return validate.run(args.notebook, timeout=args.timeout,
+                            setup_hint=_preview_hint(f"validate {args.notebook}"))
     except (FileNotFoundError, RuntimeError) as error:
         print(error, file=sys.stderr)
         return 2

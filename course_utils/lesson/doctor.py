@@ -203,8 +203,8 @@ def _report_hub(report: Report, colab: bool, uncached: list[str], timeout: float
                        f"(or now: {models.prefetch_command()})")
 
 
-def run(timeout: float = 1.5) -> int:
-    """Print the report; return 0 when nothing is wrong, 1 otherwise."""
+def run(timeout: float = 1.5, problem_hint: str = "") -> int:
+    """Print the report; return 0 when nothing is wrong, 1 otherwise (after ``problem_hint``, if given)."""
     report = build_report(timeout)
     print("Course environment report\n")
     print("\n".join(report.lines))
@@ -212,6 +212,8 @@ def run(timeout: float = 1.5) -> int:
         print(f"\n{len(report.problems)} problem(s) found:")
         for number, text in enumerate(report.problems, 1):
             print(f"  {number}. {text}")
+        if problem_hint:
+            print("\n" + problem_hint)
         return 1
     print("\nEverything looks fine.")
     return 0

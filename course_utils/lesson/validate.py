@@ -18,6 +18,10 @@ does (every cell, errors allowed), and prints, first, whether the set-up cell fa
     Exercise 3 (3 points): failed: Not yet: expected 4.0, got 3.0. Hint: ...
 
 and a count. :func:`summarize` reads an executed notebook; :func:`run` executes and prints.
+
+A cell of the notebook may itself run this command (the README suggests one at the end): the kernel
+validate starts carries :data:`RUNNING_VARIABLE`, and a validate started inside it (that cell, run by
+the outer one) says so and stops, instead of running the notebook again, and again.
 """
 
 from __future__ import annotations
@@ -29,7 +33,10 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-__all__ = ["ExerciseResult", "Summary", "execute", "format_summary", "run", "summarize"]
+__all__ = ["RUNNING_VARIABLE", "ExerciseResult", "Summary", "execute", "format_summary", "run", "summarize"]
+
+#: Set in the kernel that validate runs the notebook in: a validate started from one of its cells stops at once.
+RUNNING_VARIABLE = "COURSE_VALIDATE_RUNNING"
 
 #: The set-up cell's id (course_utils.lesson.colab.SETUP_CELL_ID; not imported: that module needs the package
 #: version and this one must stay light).
@@ -158,24 +165,40 @@ def execute(path: str | Path, timeout: int = 600):
     notebook = nbformat.read(path, as_version=4)
     client = NotebookClient(notebook, timeout=timeout, allow_errors=True, kernel_name="python3",
                             resources={"metadata": {"path": str(path.parent.resolve())}})
+    sockets = None
     if os.name != "nt":  # Unix sockets, as course.py start's kernels: no "susceptible to eavesdropping" warning
         from jupyter_client import KernelManager
 
         # the sockets' path must be absolute: the kernel starts in the notebook's folder, this process elsewhere
         sockets = tempfile.mkdtemp(prefix="course-validate-")
         client.km = KernelManager(kernel_name="python3", transport="ipc", ip=os.path.join(sockets, "kernel"))
-        try:
-            client.execute()
-        finally:
+    before = os.environ.get(RUNNING_VARIABLE)
+    os.environ[RUNNING_VARIABLE] = str(path.resolve())  # the kernel inherits it
+    try:
+        client.execute()
+    finally:
+        if before is None:
+            os.environ.pop(RUNNING_VARIABLE, None)
+        else:
+            os.environ[RUNNING_VARIABLE] = before
+        if sockets:
             shutil.rmtree(sockets, ignore_errors=True)
-        return notebook
-    client.execute()
     return notebook
 
 
-def run(path: str | Path, timeout: int = 600) -> int:
-    """Execute the notebook at ``path``, print the summary; 0 when every exercise passes, 1 otherwise."""
+def run(path: str | Path, timeout: int = 600, setup_hint: str = "") -> int:
+    """Execute the notebook at ``path``, print the summary; 0 when every exercise passes, 1 otherwise.
+
+    ``setup_hint``: printed after the summary when the set-up cell failed. Inside a notebook that validate
+    is running (a cell that runs validate), print that and return 0 at once.
+    """
+    if os.environ.get(RUNNING_VARIABLE):
+        print(f"validate is running this notebook ({os.environ[RUNNING_VARIABLE]}) and reached this cell: "
+              "its summary follows when it has run every cell (this cell's own run is skipped).")
+        return 0
     print(f"Running {path} from the top in a fresh kernel (as nbgrader's Validate button does) ...", flush=True)
     summary = summarize(execute(path, timeout))
     print(format_summary(summary))
+    if summary.setup_error and setup_hint:
+        print("\n" + setup_hint)
     return 0 if summary.exercises and summary.passed == len(summary.exercises) and not summary.setup_error else 1

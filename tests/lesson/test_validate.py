@@ -33,8 +33,13 @@ def run_validate(path: Path, **env: str) -> subprocess.CompletedProcess:
     """Run the README's command from the course folder (two levels above the notebook), as students do: the
     kernel starts in the notebook's folder, so a relative socket path would never connect."""
     environment = {**os.environ, "MPLBACKEND": "Agg", **env}
-    done = subprocess.run([sys.executable, "-m", "course_utils", "validate", str(path.relative_to(path.parents[1]))],
-                          capture_output=True, text=True, timeout=300, env=environment, cwd=path.parents[1])
+    relative = str(path.relative_to(path.parents[1]))
+    prefix = environment.pop("COURSE_TEST_PREFIX", None)  # run as if the course's Python lived there
+    command = ["-m", "course_utils", "validate", relative] if prefix is None else [
+        "-c", "import sys; sys.prefix = sys.argv[1]; from course_utils.__main__ import main; "
+              "sys.exit(main(['validate', sys.argv[2]]))", prefix, relative]
+    done = subprocess.run([sys.executable, *command], capture_output=True, text=True, timeout=300, env=environment,
+                          cwd=path.parents[1])
     assert not [p.name for p in path.parent.iterdir() if p.name.startswith("kernel-")], "sockets left behind"
     return done
 
@@ -60,8 +65,11 @@ def test_a_failed_setup_cell_is_said_first_and_no_exercise_is_blamed(tmp_path):
         sock.bind(("127.0.0.1", 0))
         hub = f"http://127.0.0.1:{sock.getsockname()[1]}"
     path = student_notebook(tmp_path, {})
+    # an environment where the offline preview was built (its folder beside the Python), used without the flag
+    prefix = tmp_path / "venv"
+    (prefix / "offline-preview-models").mkdir(parents=True)
     result = run_validate(path, FASTEMBED_CACHE_PATH=str(tmp_path / "no-models"), HF_ENDPOINT=hub,
-                          HF_HUB_OFFLINE="")
+                          HF_HUB_OFFLINE="", COURSE_TEST_PREFIX=str(prefix))
     lines = result.stdout.splitlines()
     assert lines[1].startswith("The set-up cell (the lesson's first code cell) FAILED"), result.stdout
     assert lines[2].startswith("  ModelsUnavailableError: Missing model(s): colbert-ir/colbertv2.0.")
@@ -69,6 +77,23 @@ def test_a_failed_setup_cell_is_said_first_and_no_exercise_is_blamed(tmp_path):
     assert len(exercises) == 5
     assert all(line.endswith("not checked: the set-up cell failed (above)") for line in exercises), exercises
     assert result.returncode == 1
+    # last, how to use the preview's stand-ins with this command
+    assert "You have built the offline preview" in result.stdout
+    assert result.stdout.rstrip().endswith(f"course_utils validate {path.relative_to(path.parents[1])} --offline-preview")
+
+
+def test_a_validate_cell_in_the_notebook_does_not_run_validate_again_and_again(tmp_path):
+    """The README's validate cell, saved at the end of the notebook: validate runs it once, and it stops at once."""
+    path = student_notebook(tmp_path, {})
+    notebook = nbformat.read(path, as_version=4)
+    notebook.cells.append(nbformat.v4.new_code_cell(f"import sys\n!{{sys.executable}} -m course_utils validate "
+                                                    f"{path.name}"))
+    nbformat.write(notebook, path)
+    result = run_validate(path)  # without the guard: one validate inside another until the timeout
+    assert result.stdout.count("Running ") == 1 and result.stdout.count("exercises pass their visible checks") == 1
+    assert result.returncode == 1  # the exercises are not solved
+    executed = validate.execute(path)  # and what the cell printed there
+    assert "validate is running this notebook" in "".join(o.get("text", "") for o in executed.cells[-1].outputs)
 
 
 def test_summarize_numbers_exercises_by_their_headings_and_reads_errors():
