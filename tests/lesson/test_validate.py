@@ -79,7 +79,8 @@ def test_a_failed_setup_cell_is_said_first_and_no_exercise_is_blamed(tmp_path):
     assert result.returncode == 1
     # last, how to use the preview's stand-ins with this command
     assert "You have built the offline preview" in result.stdout
-    assert result.stdout.rstrip().endswith(f"course_utils validate {path.relative_to(path.parents[1])} --offline-preview")
+    relative = path.relative_to(path.parents[1])
+    assert result.stdout.rstrip().endswith(f"course_utils validate {relative} --offline-preview")
 
 
 def test_a_validate_cell_in_the_notebook_does_not_run_validate_again_and_again(tmp_path):
