@@ -206,7 +206,7 @@ def check_models(model_names=ALL_MODELS, timeout: float = 1.5, *, verbose: bool 
             if standins:
                 print("Note: these are the course's offline test stand-ins, not the real models" + (
                     f": the text models are {STANDIN_TEXT_MODELS_ARE}" if set(standins) & set(ALL_MODELS) else "")
-                      + ("; the page-image models' scores mean nothing" if set(standins) - set(ALL_MODELS) else "")
+                      + ("; the page-image models' scores mean nothing" if set(standins) & set(VISUAL_MODELS) else "")
                       + " (see the README).")
         return
     offline = hub_offline_by_setting()
