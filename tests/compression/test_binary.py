@@ -84,10 +84,11 @@ def test_bits_only_corpus_scores_without_the_floats_and_counts_only_its_bits(mon
         np.testing.assert_array_equal(light.asymmetric_scores(queries[1]), full.asymmetric_scores(queries[1]))
         with pytest.raises(ValueError, match="keep_source=False"):
             light.search(queries[0], 3)
-    assert stored_bytes(bits) == bits.nbytes == bits.words.nbytes + corpus.offsets.nbytes
+    # the bits, the offsets and dim (one Python number: 8 bytes), nothing else
+    assert stored_bytes(bits) == bits.nbytes + 8 == bits.words.nbytes + corpus.offsets.nbytes + 8
     assert stored_bytes(full) > corpus.vectors.nbytes  # the float source counted as well
     search = lambda query, k: top_k(bits.asymmetric_scores(query), k)  # noqa: E731 - a pipeline's closure
-    assert stored_bytes(search) == bits.nbytes
+    assert stored_bytes(search) == bits.nbytes + 8
 
 
 def test_search_rescores_candidates_with_exact_maxsim(small):
