@@ -20,7 +20,8 @@ does (every cell, errors allowed), and prints, first, whether the set-up cell fa
 and a count. The capstone (lesson 9) is said as it is graded: its held-out test cell only checks that the
 pipeline answers with passage ids ("passed (answers with passage ids; points come from the held-out run when
 graded)"), and its written exercise, an answer cell the instructor scores by hand, is listed as "graded by your
-instructor" (not counted among the exercises that pass). :func:`summarize` reads an executed notebook; :func:`run` executes and prints.
+instructor" (not counted among the exercises that pass). :func:`summarize` reads an executed notebook;
+:func:`run` executes and prints.
 
 A cell of the notebook may itself run this command (the README suggests one at the end): the kernel
 validate starts carries :data:`RUNNING_VARIABLE`, and a validate started inside it (that cell, run by
