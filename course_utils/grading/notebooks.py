@@ -84,7 +84,8 @@ def manual_cells(notebook) -> dict[str, tuple[str, float]]:
             found[info["grade_id"]] = (heading, float(info.get("points") or 0))
         elif cell.cell_type == "markdown":
             titles = [line.lstrip("#").strip() for line in cell.source.splitlines() if line.startswith("#")]
-            heading = titles[-1].replace("\u270f\ufe0f", "").strip() if titles else heading
+            if titles:  # "✏️ Exercise 2 (3 points, graded by ...): explain" -> "Exercise 2: explain"
+                heading = re.sub(r"\s*\([^)]*\)", "", titles[-1].replace("\u270f\ufe0f", ""), count=1).strip()
     return found
 
 

@@ -84,7 +84,7 @@ def _check_table(stats: item_analysis.LessonStats) -> str:
                     f"<td>{'<ul>' + wrong + '</ul>' if wrong else ''}</td></tr>")
     rubric = ("The capstone's held-out cell has no checks: each line of its rubric stands for one (failed = its "
               "points not earned, with the first reason the feedback gave; the leaderboard above has the numbers). "
-              if any(", rubric: " in check.label for check in stats.checks) else "")
+              if any(check.label.startswith("held-out rubric: ") for check in stats.checks) else "")
     return ("<h2>Per check, most failed first (item analysis)</h2><p class=note>" + rubric + "Visible and hidden "
             "checks alike; "
             "wrong answers are what the students' code returned (cut to 80 characters; unsolved exercises not "

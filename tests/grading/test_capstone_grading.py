@@ -299,13 +299,12 @@ def test_the_waiting_explanation_is_pending_not_missed_everywhere(graded):
 
     course, _ = graded
     text = summary(course, LESSON)
-    assert "capstone-explanation: 7 of 7" not in text.split("Waiting for manual grading")[0], text
-    waiting = text.split("Waiting for manual grading")[1]
-    # nbgrader scores an unchanged written answer 0 itself (the blank's): that one is missed, not waiting
-    assert "capstone-explanation: 6 of 7 students (3 points)" in waiting, text
+    assert "capstone-explanation" not in text.split("Waiting for manual grading")[0], text
+    assert "capstone-explanation: 7 of 7 students (3 points)" in text.split("Waiting for manual grading")[1], text
+    assert "capstone-heldout: 6 of 7 students (9 points)" in text.split("Waiting for manual grading")[0], text
     with open(course / "grades.csv", newline="") as table:
         status = {row["student"]: row["status"] for row in csv.DictReader(table) if row["lesson"] == LESSON}
-    assert all("manual grading pending: capstone-explanation" in s for n, s in status.items() if n != "blank"), status
+    assert len(status) == 7 and all("manual grading pending: capstone-explanation" in s for s in status.values())
     feedback = gs.feedback_text(course, "solution", LESSON)
     assert "Score: 9 / 12 so far" in feedback, feedback[:400]
     assert "(3 points) is waiting for your instructor" in feedback and "explain your pipeline" in feedback
