@@ -92,6 +92,32 @@ def png(stats: LessonStats) -> bytes:
         plt.close(figure)
 
 
+def _draw_points(axis, students, baselines, over_budget: dict[str, str], frontier_baselines) -> None:
+    """The leaderboard's frontier (within-budget points only), students (hollow when over budget) and baselines."""
+    within = [point for student, point in students.items() if student not in over_budget]
+    within += [point for name, point in baselines.items() if name in frontier_baselines]
+    frontier = sorted((ms, ndcg) for ms, ndcg in within
+                      if not any(o_ms <= ms and o_ndcg > ndcg or o_ms < ms and o_ndcg >= ndcg
+                                 for o_ms, o_ndcg in within))
+    if len(frontier) > 1:
+        axis.step([ms for ms, _ in frontier], [ndcg for _, ndcg in frontier], where="post", color="#9e9e9e",
+                  linestyle="--", linewidth=1, label="frontier of the within-budget points")
+    kept = {s: p for s, p in students.items() if s not in over_budget}
+    over = {s: p for s, p in students.items() if s in over_budget}
+    if kept:
+        axis.scatter([ms for ms, _ in kept.values()], [ndcg for _, ndcg in kept.values()],
+                     color="#5c6bc0", zorder=3, label="students within the budget")
+    if over:
+        axis.scatter([ms for ms, _ in over.values()], [ndcg for _, ndcg in over.values()], facecolors="none",
+                     edgecolors="#5c6bc0", linewidths=1.5, zorder=3, label="students over the budget (hollow)")
+    for number, (student, (ms, ndcg)) in enumerate(sorted(students.items(), key=lambda item: item[1])):
+        label = _short(student, 18) + (f" (over budget: {over_budget[student]})" if student in over_budget else "")
+        axis.annotate(label, (ms, ndcg), textcoords="offset points", fontsize=8,
+                      xytext=(5, 5 if number % 2 == 0 else -12))  # neighbours above and below
+    for (name, (ms, ndcg)), marker in zip(baselines.items(), ("s", "D", "^")):
+        axis.scatter([ms], [ndcg], color="#c62828", marker=marker, s=60, zorder=4, label=f"baseline: {name}")
+
+
 def leaderboard_png(students: dict[str, tuple[float, float]], baselines: dict[str, tuple[float, float]],
                     ratio_budget: float | None = None, over_budget: dict[str, str] | None = None,
                     frontier_baselines: tuple[str, ...] = ("BM25",)) -> bytes:
@@ -113,28 +139,7 @@ def leaderboard_png(students: dict[str, tuple[float, float]], baselines: dict[st
     figure, axis = plt.subplots(figsize=(11, 5.2))
     try:
         everyone = list(students.values()) + list(baselines.values())
-        within = [point for student, point in students.items() if student not in over_budget]
-        within += [point for name, point in baselines.items() if name in frontier_baselines]
-        frontier = sorted((ms, ndcg) for ms, ndcg in within
-                          if not any(o_ms <= ms and o_ndcg > ndcg or o_ms < ms and o_ndcg >= ndcg
-                                     for o_ms, o_ndcg in within))
-        if len(frontier) > 1:
-            axis.step([ms for ms, _ in frontier], [ndcg for _, ndcg in frontier], where="post", color="#9e9e9e",
-                      linestyle="--", linewidth=1, label="frontier of the within-budget points")
-        kept = {s: p for s, p in students.items() if s not in over_budget}
-        over = {s: p for s, p in students.items() if s in over_budget}
-        if kept:
-            axis.scatter([ms for ms, _ in kept.values()], [ndcg for _, ndcg in kept.values()],
-                         color="#5c6bc0", zorder=3, label="students within the budget")
-        if over:
-            axis.scatter([ms for ms, _ in over.values()], [ndcg for _, ndcg in over.values()], facecolors="none",
-                         edgecolors="#5c6bc0", linewidths=1.5, zorder=3, label="students over the budget (hollow)")
-        for number, (student, (ms, ndcg)) in enumerate(sorted(students.items(), key=lambda item: item[1])):
-            label = _short(student, 18) + (f" (over budget: {over_budget[student]})" if student in over_budget else "")
-            axis.annotate(label, (ms, ndcg), textcoords="offset points", fontsize=8,
-                          xytext=(5, 5 if number % 2 == 0 else -12))  # neighbours above and below
-        for (name, (ms, ndcg)), marker in zip(baselines.items(), ("s", "D", "^")):
-            axis.scatter([ms], [ndcg], color="#c62828", marker=marker, s=60, zorder=4, label=f"baseline: {name}")
+        _draw_points(axis, students, baselines, over_budget, frontier_baselines)
         if ratio_budget and "BM25" in baselines:
             axis.axvline(baselines["BM25"][0] * ratio_budget, color="#f9a825", linestyle=":",
                          label=f"time budget ({ratio_budget:g} x BM25)")

@@ -332,3 +332,23 @@ def test_the_report_tells_the_capstone_as_it_was_graded(graded):
     over = {student: report._over_budget(_verdict(course, student)["details"]) for student in ("solution",
                                                                                                "over-bytes", "slow")}
     assert over == {"solution": "", "over-bytes": "bytes", "slow": "time"}, over
+
+
+def test_the_leaderboard_marks_over_budget_points_and_keeps_them_off_the_frontier(monkeypatch):
+    """No grading run: the figure's points as drawn (a fast, better pipeline over the byte budget must not make
+    the frontier, and its label says why)."""
+    import matplotlib.axes
+
+    from course_utils.grading import report_figures
+
+    steps, labels = [], []
+    monkeypatch.setattr(matplotlib.axes.Axes, "step", lambda self, x, y, **kw: steps.append(list(zip(x, y))))
+    original = matplotlib.axes.Axes.annotate
+    monkeypatch.setattr(matplotlib.axes.Axes, "annotate",
+                        lambda self, text, *a, **kw: labels.append(text) or original(self, text, *a, **kw))
+    image = report_figures.leaderboard_png({"ok": (5.0, 0.60), "big": (1.0, 0.70)},
+                                           {"BM25": (0.05, 0.58), "dense -> ColBERT": (3.0, 0.56)}, 250,
+                                           {"big": "bytes"})
+    assert image[:8] == b"\x89PNG\r\n\x1a\n"
+    assert steps == [[(0.05, 0.58), (5.0, 0.60)]]
+    assert sorted(labels) == ["big (over budget: bytes)", "ok"]
