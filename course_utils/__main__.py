@@ -173,8 +173,10 @@ def main(argv: list[str] | None = None) -> int:
                             "LMS's own grade export works): files are matched to these ids exactly, and a file "
                             "that matches none or several is reported, not graded")
     grade.add_argument("--real-models", action="store_true",
-                       help="run with the real models (default: offline stand-ins; graded checks never use a "
-                            "model's output, so the scores are the same)")
+                       help="run with the real models (default: offline stand-ins). Lessons 1-8: their graded checks "
+                            "never use a model's output, so the scores are the same. The capstone (lesson 9): its "
+                            "held-out nDCG@10 comes from the models, so its points can differ; grade a class's "
+                            "capstone with one choice of models for all")
     _sandbox_options(grade)
     round_trip_cli.add_grade_options(grade)
     grade.set_defaults(handler=_grade)

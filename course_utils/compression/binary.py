@@ -99,21 +99,32 @@ class BinaryCorpus:
 
     Build it once with :meth:`from_corpus`; it keeps a reference to the float corpus it was
     built from, for exact rescoring in :meth:`search` (an engine keeps those on disk).
+    ``from_corpus(corpus, keep_source=False)`` (or :meth:`without_source`) keeps only the bits and
+    the offsets: :meth:`scores`, :meth:`score_queries`, :meth:`asymmetric_scores` and :meth:`signs`
+    work as before, while :meth:`search` (whose exact rescoring needs the float vectors) raises a
+    ``ValueError`` saying so. That is the form to keep when the float vectors must not be stored (the
+    capstone's byte counter counts every array a pipeline keeps, the float ``source`` too).
 
     Attributes:
         words: uint64 ``(n_tokens, ceil(dim / 64))``, the bits of every token vector
             (:func:`binarize`, padded with zeros to whole 64-bit words).
         offsets: int64 ``(n_documents + 1,)``, as ``PackedCorpus.offsets``.
         dim: the size of each token vector.
-        source: the float :class:`PackedCorpus` the bits were made from.
+        source: the float :class:`PackedCorpus` the bits were made from, or None (built with
+            ``keep_source=False``: bits only, no exact rescoring).
     """
 
-    def __init__(self, words: np.ndarray, offsets: np.ndarray, dim: int, source: PackedCorpus):
+    def __init__(self, words: np.ndarray, offsets: np.ndarray, dim: int, source: PackedCorpus | None):
         self.words, self.offsets, self.dim, self.source = words, offsets, dim, source
 
     @classmethod
-    def from_corpus(cls, corpus: PackedCorpus) -> BinaryCorpus:
+    def from_corpus(cls, corpus: PackedCorpus, *, keep_source: bool = True) -> BinaryCorpus:
         """Binarize every token vector of ``corpus``.
+
+        Args:
+            corpus: the float token vectors.
+            keep_source: keep a reference to ``corpus`` for the exact rescoring of :meth:`search`
+                (the default); ``False`` keeps only the bits and the offsets (1 bit per number).
 
         Raises:
             TypeError: ``corpus`` is not a ``PackedCorpus`` (pack a list of arrays with
@@ -133,7 +144,22 @@ class BinaryCorpus:
             if not np.isfinite(block).all():
                 raise ValueError("corpus.vectors contains NaN or infinity")
             words[start:start + step] = _words(np.packbits(block > 0, axis=1))
-        return cls(words, np.asarray(corpus.offsets, dtype=np.int64), int(vectors.shape[1]), corpus)
+        return cls(words, np.asarray(corpus.offsets, dtype=np.int64), int(vectors.shape[1]),
+                   corpus if keep_source else None)
+
+    def without_source(self) -> BinaryCorpus:
+        """The same bits and offsets without the float ``source`` (bits only; :meth:`search` then raises)."""
+        return BinaryCorpus(self.words, self.offsets, self.dim, None)
+
+    def _chunks(self, max_tokens: int) -> list[tuple[int, int]]:
+        """Runs of whole documents of about ``max_tokens`` token vectors (as ``PackedCorpus.chunks``),
+        computed from the offsets alone: no float vectors needed."""
+        bounds, n = [0], len(self)
+        while bounds[-1] < n:
+            start = bounds[-1]
+            stop = int(np.searchsorted(self.offsets, self.offsets[start] + max_tokens, side="right")) - 1
+            bounds.append(min(max(stop, start + 1), n))
+        return list(zip(bounds[:-1], bounds[1:]))
 
     def __len__(self) -> int:
         return len(self.offsets) - 1
@@ -191,7 +217,7 @@ class BinaryCorpus:
         query_starts = np.cumsum([0] + [n for _, n in packed[:-1]]).astype(np.int64)
         out = np.empty((len(packed), len(self)), dtype=np.int64)
         chunk_tokens = max(1, BLOCK_BYTES // (8 * len(query_words)))
-        chunks = self.source.chunks(chunk_tokens)
+        chunks = self._chunks(chunk_tokens)
         size = max(chunk_tokens, int(np.diff(self.offsets).max())) * len(query_words)
         ham_type = np.uint8 if self.dim < 256 else np.uint16
         remaining, lock = iter(chunks), threading.Lock()
@@ -247,7 +273,7 @@ class BinaryCorpus:
         query = as_token_vectors(_numeric(query, "query"), "query", self.dim).astype(np.float32)
         out = np.empty(len(self), dtype=np.float32)
         chunk_tokens = max(1, BLOCK_BYTES // (4 * max(len(query), self.dim)))
-        for first, stop in self.source.chunks(chunk_tokens):
+        for first, stop in self._chunks(chunk_tokens):
             offsets = self.offsets[first:stop + 1]
             similarities = self.signs(offsets[0], offsets[-1]) @ query.T  # (chunk tokens, q)
             best = np.maximum.reduceat(similarities, offsets[:-1] - offsets[0], axis=0)
@@ -274,8 +300,14 @@ class BinaryCorpus:
 
         Raises:
             TypeError: ``k`` is not a whole number, ``oversampling`` not a number.
-            ValueError: ``k`` < 1 or larger than the corpus; ``oversampling`` < 1 or not finite.
+            ValueError: ``k`` < 1 or larger than the corpus; ``oversampling`` < 1 or not finite; the
+                corpus was built with ``keep_source=False`` (no float vectors to rescore with).
         """
+        if self.source is None:
+            raise ValueError("this BinaryCorpus keeps only the bits (built with keep_source=False): search "
+                             "rescores with the float vectors, which it does not have. Rank with scores(query) "
+                             "or asymmetric_scores(query) instead (e.g. top_k of them), or rescore your "
+                             "candidates with vectors you keep yourself")
         if isinstance(k, bool) or not isinstance(k, numbers.Integral):
             raise TypeError(f"k must be a whole number, got {k!r}")
         if not 1 <= k <= len(self):

@@ -217,7 +217,8 @@ def _job(run: _Run, submission: collecting.Submission) -> GradingJob | None:
         test_cells=run.setup.test_cells, timeout=run.timeout, notebook_timeout=run.notebook_timeout,
         visible_sources={k: c.source for k, c in nb.test_cells(run.setup.release).items()},
         manual_scores=manual_scores(run.course, run.lesson, submission.student),
-        findings=repaired.findings, tampering=repaired.tampering, late=run.trip.lateness(submission))
+        findings=repaired.findings, tampering=repaired.tampering, late=run.trip.lateness(submission),
+        manual_cells=nb.manual_cells(run.setup.release))
 
 
 def _grade_collected(run: _Run) -> None:

@@ -127,11 +127,23 @@ def render(job: GradingJob, notebook, verdicts: dict[str, Verdict], report: list
     graded, ``report`` the grading report's sentences, ``limits`` from :func:`limits_sentence`."""
     answers = exercise_answers(notebook)
     scored = {test_id: job.manual_scores.get(test_id, verdict.score) for test_id, verdict in verdicts.items()}
-    total, points = sum(scored.values()), sum(verdict.points for verdict in verdicts.values())
+    manual = {grade_id: job.manual_scores.get(grade_id) for grade_id in job.manual_cells}
+    waiting = [grade_id for grade_id, score in manual.items() if score is None]
+    total = sum(scored.values()) + sum(score for score in manual.values() if score is not None)
+    points = sum(verdict.points for verdict in verdicts.values()) + sum(p for _, p in job.manual_cells.values())
     rows = "".join(
         f'<tr><td><a href="#{_text(test_id)}">{_text(test.name)}</a></td>'
         f'<td class="points">{scored.get(test_id, 0):g} / {test.points:g}</td></tr>'
         for test_id, test in job.test_cells.items())
+    rows += "".join(
+        f"<tr><td>{_text(name)}</td><td class=\"points\">"
+        + (f"waiting for your instructor (/ {cell_points:g})" if manual[grade_id] is None
+           else f"{manual[grade_id]:g} / {cell_points:g}") + "</td></tr>"
+        for grade_id, (name, cell_points) in job.manual_cells.items())
+    pending = "".join(
+        f'<p class="pending">{_text(name)} ({cell_points:g} points) is waiting for your instructor: it is graded '
+        "by hand, and the score above counts it as 0 until then.</p>"
+        for grade_id, (name, cell_points) in job.manual_cells.items() if grade_id in waiting)
     sections = "".join(
         _exercise(test, verdicts.get(test_id), answers.get(test_id, []),
                   job.visible_sources.get(test_id, ""), job.manual_scores.get(test_id))
@@ -143,7 +155,8 @@ def render(job: GradingJob, notebook, verdicts: dict[str, Verdict], report: list
             f'<meta http-equiv="Content-Security-Policy" content="{CSP}">'
             f'<meta name="referrer" content="no-referrer"><title>{_text(title)}</title><style>{_STYLE}</style>'
             f'</head><body><header class="grader"><h1>{_text(title)}</h1>'
-            f'<p class="score">Score: {total - _penalty(job.late, total):g} / {points:g}</p>{late}'
+            f'<p class="score">Score: {total - _penalty(job.late, total):g} / {points:g}'
+            f'{" so far" if waiting else ""}</p>{pending}{late}'
             f"<table><tr><th>Exercise</th><th>Points</th></tr>{rows}</table>"
             f"<h2>Grading report</h2>{findings}</header>{sections}"
             f"<footer><p>{_text(limits)}</p><p>This page was made by the grader: it shows your code and the "

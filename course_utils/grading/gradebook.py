@@ -21,7 +21,7 @@ from course_utils.grading.nbgrader_course import open_gradebook
 
 __all__ = ["GRADING_RECORD", "LATE_COLUMNS", "late_columns",
            "manual_scores", "nbgrader_scores", "read_record", "record_path", "set_scores",
-           "store_result", "summary", "write_csv"]
+           "store_result", "summary", "waiting_for_manual_grade", "write_csv"]
 
 #: What the grader found about one submission, next to its autograded notebook.
 GRADING_RECORD = "course_grading.json"
@@ -50,6 +50,12 @@ def _find_submission(gradebook, lesson: str, student: str):
 def _grades(submission):
     """Every grade (one per test cell) of a gradebook submission."""
     return [grade for notebook in submission.notebooks for grade in notebook.grades]
+
+
+def waiting_for_manual_grade(grade) -> bool:
+    """Whether a gradebook grade is a manually graded cell the instructor has not scored yet (it counts as 0
+    until then: pending, not missed)."""
+    return bool(grade.needs_manual_grade) and grade.manual_score is None
 
 
 def set_scores(root: Path, lesson: str, student: str, scores: dict[str, float],
@@ -111,12 +117,17 @@ def store_result(course: Path, lesson: str, submission, result: GradingResult, d
                              json.dumps({"sha256": digest, **result.record()}, indent=1, sort_keys=True))
 
 
-def _status(course: Path, lesson: str, student: str) -> str:
+def _status(course: Path, lesson: str, student: str, submission=None) -> str:
     """``graded``, or ``graded without sandbox (--no-sandbox)`` when its last grading ran without one;
-    then, if the grading report found something (edited or deleted cells, tampering, stopped cells,
-    sandbox limits), ``; N finding(s) in the grading report (see the feedback)``."""
+    then, when manually graded cells of ``submission`` (a gradebook submission) wait for the instructor,
+    ``; manual grading pending: <cells> (counted as 0 until graded)``; then, if the grading report found
+    something (edited or deleted cells, tampering, stopped cells, sandbox limits),
+    ``; N finding(s) in the grading report (see the feedback)``."""
     record = read_record(course, lesson, student)
     status = "graded without sandbox (--no-sandbox)" if record.get("sandbox") is False else "graded"
+    waiting = sorted(g.name for g in _grades(submission) if waiting_for_manual_grade(g)) if submission else []
+    if waiting:
+        status += f"; manual grading pending: {', '.join(waiting)} (counted as 0 until graded)"
     findings = [line for line in record.get("report", []) if not line.startswith("Graded without the grading sandbox")]
     if findings:
         status += f"; {len(findings)} finding(s) in the grading report (see the feedback)"
@@ -132,7 +143,7 @@ def _csv_rows(course: Path, gradebook) -> tuple[list[dict], list[str]]:
         for submission in sorted(gradebook.assignment_submissions(assignment.name), key=lambda s: s.student.id):
             row = {"student": submission.student.id, "lesson": assignment.name,
                    "score": submission.score, "max_score": submission.max_score,
-                   "status": _status(course, assignment.name, submission.student.id)}
+                   "status": _status(course, assignment.name, submission.student.id, submission)}
             row.update({f"{assignment.name}/{grade.name}": grade.score for grade in _grades(submission)})
             row.update(late_columns(read_record(course, assignment.name, submission.student.id), submission.score))
             rows.append(row)
@@ -199,10 +210,13 @@ def summary(course: Path, lesson: str, names: dict[str, str] | None = None) -> s
             return f"No graded submissions of {lesson} yet."
         maximum = submissions[0].max_score
         missed: dict[str, int] = {}
+        waiting: dict[str, int] = {}
         points: dict[str, float] = {}
         for grade in (g for submission in submissions for g in _grades(submission)):
             points[grade.name] = grade.max_score
-            if (grade.score or 0) < grade.max_score:
+            if waiting_for_manual_grade(grade):
+                waiting[grade.name] = waiting.get(grade.name, 0) + 1
+            elif (grade.score or 0) < grade.max_score:
                 missed[grade.name] = missed.get(grade.name, 0) + 1
     lines = [f"{lesson}: {len(scores)} graded, mean {statistics.mean(scores):.1f} / {maximum:g}, "
              f"median {statistics.median(scores):g}, lowest {min(scores):g}, highest {max(scores):g}"]
@@ -212,4 +226,8 @@ def summary(course: Path, lesson: str, names: dict[str, str] | None = None) -> s
         lines.append("Missed, most often first:")
         lines += [f"  {names.get(name, name)}: {count} of {len(scores)} students ({points[name]:g} points)"
                   for name, count in worst]
+    if waiting:
+        lines.append("Waiting for manual grading (counted as 0 until you grade them in formgrader):")
+        lines += [f"  {names.get(name, name)}: {count} of {len(scores)} students ({points[name]:g} points)"
+                  for name, count in sorted(waiting.items())]
     return "\n".join(lines)

@@ -84,6 +84,9 @@ def _check_code(check) -> str:
 def _checks(cells: dict[str, TestCell], records: list[dict]) -> list[CheckStats]:
     found = []
     for test_id, cell in cells.items():
+        if cell.capstone is not None:
+            found += _capstone_lines(test_id, records)
+            continue
         numbers = {True: 0, False: 0}
         for check in cell.checks:
             numbers[check.hidden] += 1
@@ -98,7 +101,43 @@ def _checks(cells: dict[str, TestCell], records: list[dict]) -> list[CheckStats]
     return sorted(found, key=lambda c: (-c.share_failed, -c.failed, c.check_id))
 
 
+#: What the report calls the capstone's rubric lines (its held-out cell has no checks: each line stands for one).
+RUBRIC_LINES = {"beats_bm25": "above BM25 (held-out nDCG@10)", "beats_dense_colbert": "above dense -> ColBERT",
+                "bytes_per_passage": "bytes budget", "query_time_ratio": "time budget",
+                "build_seconds": "build budget"}
+
+
+#: Words of the feedback sentence that says why a rubric line was lost (course_utils.grading.capstone.verdict).
+_LINE_WORDS = {"beats_bm25": "the BM25 baseline's", "beats_dense_colbert": "the dense -> ColBERT baseline's",
+               "bytes_per_passage": "bytes stored per passage", "query_time_ratio": "time per query",
+               "build_seconds": "s to build"}
+
+
+def _reason(failures: list[str], line: str) -> str:
+    """The feedback sentence about ``line``, else the run's first (why it produced no numbers at all)."""
+    return next((failure for failure in failures if _LINE_WORDS[line] in failure),
+                next((f for f in failures if f.startswith("the budget points count only")), failures[0])
+                if line in ("bytes_per_passage", "query_time_ratio", "build_seconds") and
+                any("is not above" in f for f in failures) else failures[0])
+
+
+def _capstone_lines(test_id: str, records: list[dict]) -> list[CheckStats]:
+    """The capstone's held-out cell as one row per rubric line: ``failed`` = submissions that did not earn the
+    line's points, ``wrong`` = the feedback's sentences saying why (most common first)."""
+    found = []
+    verdicts = [record["verdicts"][test_id] for record in records if test_id in record.get("verdicts", {})]
+    for line, words in RUBRIC_LINES.items():
+        lost = [v for v in verdicts if not (v.get("details", {}).get("points", {}).get(line, 0) > 0)]
+        reasons = Counter(_reason(v.get("failures") or ["no reason recorded"], line)[:80] for v in lost)
+        found.append(CheckStats(f"{test_id}/{line}", f"held-out rubric: {words}", "held-out run (grader)", True,
+                                len(verdicts), len(lost), reasons.most_common(5)))
+    return found
+
+
 def _unsolved(cell: TestCell, record: dict) -> bool:
+    if cell.capstone is not None:  # the held-out run says why it stopped: the blank raises NotImplementedError
+        failures = record.get("verdicts", {}).get(cell.test_id, {}).get("failures", [])
+        return any("NotImplementedError" in failure for failure in failures)
     outcomes = [record.get("checks", {}).get(check.check_id) for check in cell.checks]
     return bool(outcomes) and all(o is not None and o["answer"] == NOT_ATTEMPTED for o in outcomes)
 

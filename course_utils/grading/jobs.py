@@ -24,7 +24,9 @@ class GradingJob:
     ``notebook_timeout`` seconds for the whole notebook (its time budget),
     ``manual_scores`` {test grade_id: score set in formgrader}, ``findings`` and ``tampering``
     what reading the submission found (sentences for the report), ``late`` the late-work decision
-    (:meth:`course_utils.grading.late_work.Lateness.as_record`; None when no deadline was given).
+    (:meth:`course_utils.grading.late_work.Lateness.as_record`; None when no deadline was given),
+    ``manual_cells`` {grade_id: (what to call it, points)} of the release's manually graded answer cells
+    (the capstone's written explanation): the feedback says they wait for the instructor until scored.
     """
 
     lesson: str
@@ -39,6 +41,7 @@ class GradingJob:
     findings: list[str] = field(default_factory=list)
     tampering: list[str] = field(default_factory=list)
     late: dict | None = None
+    manual_cells: dict[str, tuple[str, float]] = field(default_factory=dict)
 
 
 @dataclass

@@ -73,6 +73,22 @@ def nbgrader_info(cell) -> dict:
     return cell.get("metadata", {}).get("nbgrader", {})
 
 
+def manual_cells(notebook) -> dict[str, tuple[str, float]]:
+    """{grade_id: (its exercise's heading, points)} of the manually graded answer cells (nbgrader ``grade``
+    and ``solution`` both set: a written answer the instructor scores in formgrader). The heading is the
+    last markdown heading above the cell (``"Written answer"`` when there is none)."""
+    found, heading = {}, "Written answer"
+    for cell in notebook.cells:
+        info = nbgrader_info(cell)
+        if info.get("grade") and info.get("solution") and info.get("grade_id"):
+            found[info["grade_id"]] = (heading, float(info.get("points") or 0))
+        elif cell.cell_type == "markdown":
+            titles = [line.lstrip("#").strip() for line in cell.source.splitlines() if line.startswith("#")]
+            if titles:  # "✏️ Exercise 2 (3 points, graded by ...): explain" -> "Exercise 2: explain"
+                heading = re.sub(r"\s*\([^)]*\)", "", titles[-1].replace("\u270f\ufe0f", ""), count=1).strip()
+    return found
+
+
 def answer_cells(notebook) -> dict[str, object]:
     """{grade_id: cell} of the cells a student writes code in (nbgrader "solution" code cells)."""
     return {nbgrader_info(c)["grade_id"]: c for c in notebook.cells if c.cell_type == "code" and is_solution(c)}

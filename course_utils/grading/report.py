@@ -20,6 +20,7 @@ from pathlib import Path
 from course_utils.grading import class_results, download_record, item_analysis, nbgrader_course, report_figures
 from course_utils.grading import notebooks as nb
 from course_utils.grading.feedback_page import CSP
+from course_utils.grading.gradebook import waiting_for_manual_grade
 from course_utils.grading.trusted import parse_test_cells
 
 __all__ = ["write_index", "write_lesson"]
@@ -81,7 +82,11 @@ def _check_table(stats: item_analysis.LessonStats) -> str:
                     f"<td class=n>{_percent(check.share_failed)}<br>{check.failed} of {check.seen}"
                     f'<br><span class="bar" style="width:{check.share_failed * 5:.2f}rem"></span></td>'
                     f"<td>{'<ul>' + wrong + '</ul>' if wrong else ''}</td></tr>")
-    return ("<h2>Per check, most failed first (item analysis)</h2><p class=note>Visible and hidden checks alike; "
+    rubric = ("The capstone's held-out cell has no checks: each line of its rubric stands for one (failed = its "
+              "points not earned, with the first reason the feedback gave; the leaderboard above has the numbers). "
+              if any(check.label.startswith("held-out rubric: ") for check in stats.checks) else "")
+    return ("<h2>Per check, most failed first (item analysis)</h2><p class=note>" + rubric + "Visible and hidden "
+            "checks alike; "
             "wrong answers are what the students' code returned (cut to 80 characters; unsolved exercises not "
             f"counted), shown as text. {passed} of {len(stats.checks)} checks were passed by every submission and are "
             "not listed.</p><table class=checks><colgroup><col style=\"width:12%\"><col style=\"width:52%\">"
@@ -107,6 +112,17 @@ def _findings(results: class_results.LessonResults, record) -> str:
             f"<h2>Files not graded in the last run</h2>{skipped}")
 
 
+def _over_budget(details: dict) -> str:
+    """The budget lines a held-out run broke, in a few words ("" when within the budget)."""
+    from course_utils.lesson.capstone import BUDGET
+
+    measured = {"bytes": details.get("bytes_per_passage"), "time": details.get("time_ratio"),
+                "build": details.get("build_s")}
+    limits = {"bytes": BUDGET["bytes_per_passage"], "time": BUDGET["query_time_ratio"],
+              "build": BUDGET["build_seconds"]}
+    return ", ".join(name for name, value in measured.items() if value is not None and value > limits[name])
+
+
 def _leaderboard(results: class_results.LessonResults, folder: Path) -> str:
     """The capstone's leaderboard (held-out nDCG@10 against ms per query), saved as ``leaderboard.png``; "" for
     a lesson without a held-out run."""
@@ -124,7 +140,8 @@ def _leaderboard(results: class_results.LessonResults, folder: Path) -> str:
         if measured:
             baselines[name] = (statistics.median(m["ms"] for m in measured),
                                statistics.median(m["ndcg"] for m in measured))
-    image = report_figures.leaderboard_png(placed, baselines, BUDGET["query_time_ratio"])
+    image = report_figures.leaderboard_png(placed, baselines, BUDGET["query_time_ratio"],
+                                           {s: words for s in placed if (words := _over_budget(runs[s]))})
     nb.write_bytes_atomically(folder / "leaderboard.png", image)
     rows = "".join(
         f"<tr><td>{_text(student)}</td><td class=n>{d['pipeline']['ndcg']:.3f}</td>"
@@ -140,7 +157,8 @@ def _leaderboard(results: class_results.LessonResults, folder: Path) -> str:
     names = ", ".join(f"{name} nDCG@10 {ndcg:.3f} at {ms:.2f} ms" for name, (ms, ndcg) in baselines.items())
     return (f"<h2>Leaderboard (held-out queries)</h2><p class=note>Held-out nDCG@10 against ms per query, one point "
             f"per student (ids as in grades.csv) and the baselines (median over the class's runs: {_text(names)}); "
-            "the dashed line is the frontier. Each run's baselines were measured in that student's own grading "
+            "the dashed line is the frontier of the within-budget points; a hollow point is over the budget (its "
+            "label says which line). Each run's baselines were measured in that student's own grading "
             "run: a baseline far from the class's median in the table hints at a notebook that changed the "
             "course's code in its kernel. Saved as leaderboard.png beside this page.</p>"
             f'<img alt="leaderboard: held-out nDCG@10 against ms per query" '
@@ -157,7 +175,7 @@ def _pending_manual(course: Path, lesson: str) -> str:
         for submission in gradebook.assignment_submissions(lesson):
             for notebook in submission.notebooks:
                 for grade in notebook.grades:
-                    if grade.needs_manual_grade and grade.manual_score is None:
+                    if waiting_for_manual_grade(grade):
                         waiting.setdefault(grade.name, []).append(submission.student.id)
     if not waiting:
         return ""

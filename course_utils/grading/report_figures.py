@@ -92,43 +92,66 @@ def png(stats: LessonStats) -> bytes:
         plt.close(figure)
 
 
+def _draw_points(axis, students, baselines, over_budget: dict[str, str], frontier_baselines) -> None:
+    """The leaderboard's frontier (within-budget points only), students (hollow when over budget) and baselines."""
+    within = [point for student, point in students.items() if student not in over_budget]
+    within += [point for name, point in baselines.items() if name in frontier_baselines]
+    frontier = sorted((ms, ndcg) for ms, ndcg in within
+                      if not any(o_ms <= ms and o_ndcg > ndcg or o_ms < ms and o_ndcg >= ndcg
+                                 for o_ms, o_ndcg in within))
+    if len(frontier) > 1:
+        axis.step([ms for ms, _ in frontier], [ndcg for _, ndcg in frontier], where="post", color="#9e9e9e",
+                  linestyle="--", linewidth=1, label="frontier of the within-budget points")
+    kept = {s: p for s, p in students.items() if s not in over_budget}
+    over = {s: p for s, p in students.items() if s in over_budget}
+    if kept:
+        axis.scatter([ms for ms, _ in kept.values()], [ndcg for _, ndcg in kept.values()],
+                     color="#5c6bc0", zorder=3, label="students within the budget")
+    if over:
+        axis.scatter([ms for ms, _ in over.values()], [ndcg for _, ndcg in over.values()], facecolors="none",
+                     edgecolors="#5c6bc0", linewidths=1.5, zorder=3, label="students over the budget (hollow)")
+    for number, (student, (ms, ndcg)) in enumerate(sorted(students.items(), key=lambda item: item[1])):
+        label = _short(student, 18) + (f" (over budget: {over_budget[student]})" if student in over_budget else "")
+        axis.annotate(label, (ms, ndcg), textcoords="offset points", fontsize=8,
+                      xytext=(5, 5 if number % 2 == 0 else -12))  # neighbours above and below
+    for (name, (ms, ndcg)), marker in zip(baselines.items(), ("s", "D", "^")):
+        axis.scatter([ms], [ndcg], color="#c62828", marker=marker, s=60, zorder=4, label=f"baseline: {name}")
+
+
 def leaderboard_png(students: dict[str, tuple[float, float]], baselines: dict[str, tuple[float, float]],
-                    ratio_budget: float | None = None) -> bytes:
+                    ratio_budget: float | None = None, over_budget: dict[str, str] | None = None,
+                    frontier_baselines: tuple[str, ...] = ("BM25",)) -> bytes:
     """The capstone's leaderboard as PNG bytes: held-out nDCG@10 against ms per query (log scale), one point per
     student (``{student id: (ms, nDCG@10)}``, labelled with the id) and per baseline (``{name: (ms, nDCG@10)}``),
-    and the frontier: the students and baselines that no other point beats on both quality and time.
-    ``ratio_budget`` with a ``"BM25"`` baseline draws the time budget (that many times BM25's ms)."""
+    and the frontier: the within-budget points that no other within-budget point beats on both quality and time.
+
+    ``over_budget`` ({student id: the budget lines it broke, in words}): those students are drawn hollow, their
+    label says "(over budget: ...)", and they are left out of the frontier. Of the baselines, only those named in
+    ``frontier_baselines`` join the frontier (dense -> ColBERT's float32 token vectors are over the byte budget).
+    ``ratio_budget`` with a ``"BM25"`` baseline draws the time budget (that many times BM25's ms). The legend sits
+    outside the axes, so that it never hides a point."""
     import matplotlib
 
     matplotlib.use("Agg", force=False)
     import matplotlib.pyplot as plt
 
-    figure, axis = plt.subplots(figsize=(9, 5.2))
+    over_budget = over_budget or {}
+    figure, axis = plt.subplots(figsize=(11, 5.2))
     try:
         everyone = list(students.values()) + list(baselines.values())
-        frontier = sorted((ms, ndcg) for ms, ndcg in everyone
-                          if not any(o_ms <= ms and o_ndcg > ndcg or o_ms < ms and o_ndcg >= ndcg
-                                     for o_ms, o_ndcg in everyone))
-        if len(frontier) > 1:
-            axis.step([ms for ms, _ in frontier], [ndcg for _, ndcg in frontier], where="post", color="#9e9e9e",
-                      linestyle="--", linewidth=1, label="frontier (best quality at each cost)")
-        if students:
-            axis.scatter([ms for ms, _ in students.values()], [ndcg for _, ndcg in students.values()],
-                         color="#5c6bc0", zorder=3, label="students")
-            for number, (student, (ms, ndcg)) in enumerate(sorted(students.items(), key=lambda item: item[1])):
-                axis.annotate(_short(student, 18), (ms, ndcg), textcoords="offset points", fontsize=8,
-                              xytext=(5, 5 if number % 2 == 0 else -12))  # neighbours above and below
-        for (name, (ms, ndcg)), marker in zip(baselines.items(), ("s", "D", "^")):
-            axis.scatter([ms], [ndcg], color="#c62828", marker=marker, s=60, zorder=4, label=f"baseline: {name}")
+        _draw_points(axis, students, baselines, over_budget, frontier_baselines)
         if ratio_budget and "BM25" in baselines:
             axis.axvline(baselines["BM25"][0] * ratio_budget, color="#f9a825", linestyle=":",
                          label=f"time budget ({ratio_budget:g} x BM25)")
         axis.set_xscale("log")
+        xs = [ms for ms, _ in everyone if ms > 0]
+        if xs:  # room on the right for the labels (written to the right of their points), inside the axes
+            axis.set_xlim(min(xs) / 2, max(xs) * 12)
         axis.set_xlabel("ms per query on the held-out queries (grader's clock, log scale)")
         axis.set_ylabel("held-out nDCG@10")
         axis.set_title(f"Capstone leaderboard: {len(students)} pipeline(s) and the baselines", loc="left")
         axis.grid(True, which="both", alpha=0.3)
-        axis.legend(loc="lower right", fontsize=8, frameon=False)
+        axis.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), fontsize=8, frameon=False, borderaxespad=0)
         figure.tight_layout()
         out = io.BytesIO()
         figure.savefig(out, format="png", dpi=DPI)

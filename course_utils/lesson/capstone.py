@@ -31,14 +31,17 @@ from collections.abc import Callable, Mapping, Sequence
 import numpy as np
 
 __all__ = ["BM25_MAX_PASSES", "BM25_SECONDS", "BUDGET", "POINTS", "RECORD_STEPS", "RUBRIC", "bm25_pipeline",
-           "check_rankings", "dense_colbert_pipeline", "dev_check", "evaluate", "heldout_run", "print_rubric",
-           "show_results", "stored_bytes"]
+           "budget_lines", "check_rankings", "dense_colbert_pipeline", "dev_check", "evaluate", "heldout_run",
+           "print_budget", "print_rubric", "show_results", "stored_bytes"]
 
 
 #: The budget a pipeline must stay within (changed here; the notebook and the grader read it).
 BUDGET = {
     "bytes_per_passage": 2048,   # what search keeps, per passage (stored_bytes / number of passages)
-    "query_time_ratio": 1000.0,  # ms per query / the BM25 baseline's ms per query, timed in the same run
+    # ms per query / the BM25 baseline's ms per query, timed in the same run. 250: about twice what the dense ->
+    # ColBERT baseline measured (60 to 127 x BM25 in the course's runs), so that a pipeline as fast as the baseline
+    # keeps the point when the ratio swings 2x on a busy machine, and one several times slower loses it.
+    "query_time_ratio": 250.0,
     "build_seconds": 30.0,       # build_pipeline(passages), models loaded; the held-out cell must fit --timeout
 }
 
@@ -72,6 +75,24 @@ _MAX_OBJECTS = 2_000_000
 def print_rubric() -> None:
     """Print :data:`RUBRIC`."""
     print(RUBRIC)
+
+
+def budget_lines() -> list[str]:
+    """:data:`BUDGET` in words, one line each.
+
+    >>> budget_lines()[0]
+    'Budget: at most 2,048 bytes stored per passage (what search keeps / number of passages)'
+    """
+    return [f"Budget: at most {BUDGET['bytes_per_passage']:,} bytes stored per passage (what search keeps / number "
+            "of passages)",
+            f"        at most {BUDGET['query_time_ratio']:g} x the BM25 baseline's time per query (timed in the "
+            "same run)",
+            f"        at most {BUDGET['build_seconds']:g} s to build (build_pipeline(passages), models loaded)"]
+
+
+def print_budget() -> None:
+    """Print :func:`budget_lines`."""
+    print("\n".join(budget_lines()))
 
 
 def _skipped(value) -> bool:

@@ -17,7 +17,11 @@ does (every cell, errors allowed), and prints, first, whether the set-up cell fa
     Exercise 2 (3 points): not solved yet (answer_function still raises NotImplementedError)
     Exercise 3 (3 points): failed: Not yet: expected 4.0, got 3.0. Hint: ...
 
-and a count. :func:`summarize` reads an executed notebook; :func:`run` executes and prints.
+and a count. The capstone (lesson 9) is said as it is graded: its held-out test cell only checks that the
+pipeline answers with passage ids ("passed (answers with passage ids; points come from the held-out run when
+graded)"), and its written exercise, an answer cell the instructor scores by hand, is listed as "graded by your
+instructor" (not counted among the exercises that pass). :func:`summarize` reads an executed notebook;
+:func:`run` executes and prints.
 
 A cell of the notebook may itself run this command (the README suggests one at the end): the kernel
 validate starts carries :data:`RUNNING_VARIABLE`, and a validate started inside it (that cell, run by
@@ -43,16 +47,22 @@ RUNNING_VARIABLE = "COURSE_VALIDATE_RUNNING"
 _SETUP_CELL_ID = "course-setup"
 _HEADING = re.compile(r"^#+\s*(?:\S+\s+)?Exercise\s+(\d+)\s*(\([^)]*\))?", re.M)
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
+#: What marks the capstone's held-out test cell (course_utils.grading.trusted.CAPSTONE_CALL; not imported, as above).
+_CAPSTONE_CALL = "dev_check(build_pipeline)"
+#: Statuses that are not the result of checks (left out of the count of exercises that pass).
+MANUAL = "graded by your instructor"
 
 
 @dataclass
 class ExerciseResult:
-    """One exercise: its number, points, status ("passed", "not solved yet", "failed", "not checked") and why."""
+    """One exercise: its number, points, status ("passed", "not solved yet", "failed", "not checked", or
+    :data:`MANUAL` for a written answer) and why; ``capstone`` for the capstone's held-out test cell."""
 
     number: int
     points: str
     status: str
     message: str = ""
+    capstone: bool = False
 
 
 @dataclass
@@ -61,6 +71,11 @@ class Summary:
 
     setup_error: str = ""
     exercises: list[ExerciseResult] = field(default_factory=list)
+
+    @property
+    def checked(self) -> list[ExerciseResult]:
+        """The exercises checked by code (not the written ones the instructor grades)."""
+        return [result for result in self.exercises if result.status != MANUAL]
 
     @property
     def passed(self) -> int:
@@ -93,6 +108,12 @@ def summarize(notebook) -> Summary:
     """
     summary, heading = Summary(), (None, "")
     for cell in notebook.cells:
+        nbgrader = cell.get("metadata", {}).get("nbgrader", {})
+        if nbgrader.get("grade") and nbgrader.get("solution"):  # a written answer, graded by hand
+            number = heading[0] if heading[0] is not None else len(summary.exercises) + 1
+            summary.exercises.append(ExerciseResult(number, heading[1] or f"{nbgrader.get('points', 0)} points",
+                                                    MANUAL))
+            continue
         if cell.cell_type == "markdown":
             match = _HEADING.search(cell.source)
             heading = (int(match.group(1)), (match.group(2) or "").strip("()")) if match else heading
@@ -101,11 +122,12 @@ def summarize(notebook) -> Summary:
             error = _error(cell)
             summary.setup_error = f"{error[0]}: {error[1]}" if error else ""
             continue
-        nbgrader = cell.metadata.get("nbgrader", {})
         if not (nbgrader.get("grade") and nbgrader.get("points")):
             continue
         number = heading[0] if heading[0] is not None else len(summary.exercises) + 1
-        summary.exercises.append(_result(cell, number, heading[1] or f"{nbgrader['points']} points"))
+        result = _result(cell, number, heading[1] or f"{nbgrader['points']} points")
+        result.capstone = _CAPSTONE_CALL in cell.source
+        summary.exercises.append(result)
     return summary
 
 
@@ -134,13 +156,23 @@ def format_summary(summary: Summary) -> str:
         lines += ["The set-up cell (the lesson's first code cell) FAILED, so the exercises could not be checked. "
                   "It said:", "  " + summary.setup_error.replace("\n", "\n  "), ""]
     for result in summary.exercises:
-        detail = {"passed": " (visible checks; hidden checks run when graded)"}.get(result.status, "")
+        detail = {"passed": " (answers with passage ids; points come from the held-out run when graded)"
+                  if result.capstone else " (visible checks; hidden checks run when graded)"}.get(result.status, "")
         lines.append(f"Exercise {result.number} ({result.points}): {result.status}{detail}"
                      + (f": {result.message}" if result.message else ""))
+    checked, manual = summary.checked, [r for r in summary.exercises if r.status == MANUAL]
     if not summary.exercises:
         lines.append("This notebook has no graded exercises.")
     else:
-        lines += ["", f"{summary.passed} of {len(summary.exercises)} exercises pass their visible checks."]
+        lines.append("")
+        if checked:
+            lines.append(f"{summary.passed} of {len(checked)} exercises checked by code pass their visible checks"
+                         if manual else f"{summary.passed} of {len(checked)} exercises pass their visible checks.")
+            if manual:
+                lines[-1] += "; " + ", ".join(f"Exercise {r.number}" for r in manual) + \
+                    f" {'is' if len(manual) == 1 else 'are'} graded by your instructor."
+        else:
+            lines.append("Every exercise here is graded by your instructor.")
     return "\n".join(lines)
 
 
@@ -201,4 +233,4 @@ def run(path: str | Path, timeout: int = 600, setup_hint: str = "") -> int:
     print(format_summary(summary))
     if summary.setup_error and setup_hint:
         print("\n" + setup_hint)
-    return 0 if summary.exercises and summary.passed == len(summary.exercises) and not summary.setup_error else 1
+    return 0 if summary.checked and summary.passed == len(summary.checked) and not summary.setup_error else 1

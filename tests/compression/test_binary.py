@@ -67,6 +67,30 @@ def test_memory_is_32_times_less_for_128_numbers(small):
     assert corpus.nbytes / binary.nbytes >= 24
 
 
+def test_bits_only_corpus_scores_without_the_floats_and_counts_only_its_bits(monkeypatch):
+    """keep_source=False (and without_source()) drop the float corpus: scoring works, search says why it
+    cannot rescore, and the capstone's byte counter sees only the bits and the offsets."""
+    from course_utils.lesson.capstone import stored_bytes
+
+    monkeypatch.setattr(bn, "BLOCK_BYTES", 8 * 32 * 40)  # several chunks, computed from the offsets alone
+    documents = random_token_vectors(30, min_tokens=1, max_tokens=60, dim=128, seed=5)
+    corpus = PackedCorpus.from_documents(documents)
+    full, bits = BinaryCorpus.from_corpus(corpus), BinaryCorpus.from_corpus(corpus, keep_source=False)
+    assert bits.source is None and full.without_source().source is None
+    queries = random_token_vectors(2, min_tokens=1, max_tokens=32, dim=128, seed=6)
+    for light in (bits, full.without_source()):
+        np.testing.assert_array_equal(light.score_queries(queries, workers=2), full.score_queries(queries))
+        np.testing.assert_array_equal(light.scores(queries[0]), full.scores(queries[0]))
+        np.testing.assert_array_equal(light.asymmetric_scores(queries[1]), full.asymmetric_scores(queries[1]))
+        with pytest.raises(ValueError, match="keep_source=False"):
+            light.search(queries[0], 3)
+    # the bits, the offsets and dim (one Python number: 8 bytes), nothing else
+    assert stored_bytes(bits) == bits.nbytes + 8 == bits.words.nbytes + corpus.offsets.nbytes + 8
+    assert stored_bytes(full) > corpus.vectors.nbytes  # the float source counted as well
+    search = lambda query, k: top_k(bits.asymmetric_scores(query), k)  # noqa: E731 - a pipeline's closure
+    assert stored_bytes(search) == bits.nbytes + 8
+
+
 def test_search_rescores_candidates_with_exact_maxsim(small):
     documents, corpus, binary = small
     query = random_token_vectors(1, min_tokens=32, max_tokens=32, seed=9)[0]

@@ -110,6 +110,28 @@ def test_summarize_numbers_exercises_by_their_headings_and_reads_errors():
     assert "0 of 1 exercises" in validate.format_summary(summary)
 
 
+def test_the_capstone_says_where_its_points_come_from_and_names_the_written_exercise():
+    """Lesson 9 as executed: the held-out test cell passed, the written explanation is graded by hand."""
+    notebook = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_markdown_cell("### ✏️ Exercise 1 (9 points): your pipeline"),
+        nbformat.v4.new_code_cell("from course_utils.lesson.capstone import dev_check\n\ndev_check(build_pipeline)",
+                                  metadata={"nbgrader": {"grade": True, "points": 9, "solution": False}},
+                                  execution_count=5),
+        nbformat.v4.new_markdown_cell("### ✏️ Exercise 2 (3 points, graded by your instructor): explain"),
+        nbformat.v4.new_markdown_cell("My pipeline ...", metadata={"nbgrader": {"grade": True, "solution": True,
+                                                                              "points": 3}}),
+    ])
+    summary = validate.summarize(notebook)
+    assert [(r.number, r.status) for r in summary.exercises] == [(1, "passed"), (2, validate.MANUAL)]
+    text = validate.format_summary(summary)
+    assert "Exercise 1 (9 points): passed (answers with passage ids; points come from the held-out run when " \
+           "graded)" in text
+    assert "Exercise 2 (3 points, graded by your instructor): graded by your instructor" in text
+    assert "1 of 1 exercises checked by code pass their visible checks; Exercise 2 is graded by your instructor." \
+        in text
+    assert "hidden checks" not in text
+
+
 def test_a_missing_notebook_is_named(tmp_path):
     result = run_validate(tmp_path / "nothing.ipynb")
     assert result.returncode == 2 and "not found" in result.stderr and "nothing.ipynb" in result.stderr
