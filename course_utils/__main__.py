@@ -71,7 +71,10 @@ def _doctor(args: argparse.Namespace) -> int:
 
     if args.offline_preview and not _enter_offline_preview():
         return 2
-    return doctor.run(timeout=args.timeout, problem_hint=_preview_hint("doctor"))
+    hint = _preview_hint("doctor")
+    if hint:  # first, and again after the problems it causes
+        print(hint + "\n")
+    return doctor.run(timeout=args.timeout, problem_hint=hint)
 
 
 def _validate(args: argparse.Namespace) -> int:
@@ -79,9 +82,11 @@ def _validate(args: argparse.Namespace) -> int:
 
     if args.offline_preview and not _enter_offline_preview():
         return 2
+    hint = _preview_hint(f"validate {args.notebook}")
+    if hint:  # first, and again after the set-up cell's failure it causes
+        print(hint + "\n")
     try:
-        return validate.run(args.notebook, timeout=args.timeout,
-                            setup_hint=_preview_hint(f"validate {args.notebook}"))
+        return validate.run(args.notebook, timeout=args.timeout, setup_hint=hint)
     except (FileNotFoundError, RuntimeError) as error:
         print(error, file=sys.stderr)
         return 2

@@ -116,3 +116,18 @@ def test_the_prefetch_command_is_the_course_environments_locally_and_plain_pytho
     assert models.prefetch_command(" --lesson 02-maxsim", colab=False) == \
         ".venv/bin/python -m course_utils prefetch --lesson 02-maxsim"
     assert models.prefetch_command(colab=True) == "python -m course_utils prefetch"
+
+
+def test_doctor_without_the_flag_where_the_preview_was_built_says_how_to_use_it(tmp_path, closed_hub, monkeypatch,
+                                                                               capsys):
+    """The command line, run as if the course's Python lived in ``tmp_path`` (where the preview was built)."""
+    from course_utils.__main__ import main
+
+    (tmp_path / "offline-preview-models").mkdir()
+    monkeypatch.setattr(sys, "prefix", str(tmp_path))
+    monkeypatch.setenv("FASTEMBED_CACHE_PATH", str(tmp_path / "empty"))
+    assert main(["doctor", "--timeout", "0.5"]) == 1
+    lines = capsys.readouterr().out.strip().splitlines()
+    command = "    .venv/bin/python -m course_utils doctor --offline-preview"
+    assert lines[0].startswith("You have built the offline preview") and lines[1] == command
+    assert lines[-1] == command and "problem(s) found" in "\n".join(lines)

@@ -71,6 +71,8 @@ def test_a_failed_setup_cell_is_said_first_and_no_exercise_is_blamed(tmp_path):
     result = run_validate(path, FASTEMBED_CACHE_PATH=str(tmp_path / "no-models"), HF_ENDPOINT=hub,
                           HF_HUB_OFFLINE="", COURSE_TEST_PREFIX=str(prefix))
     lines = result.stdout.splitlines()
+    assert lines[0].startswith("You have built the offline preview")  # first, and last (below)
+    lines = lines[next(n for n, line in enumerate(lines) if line.startswith("Running ")):]
     assert lines[1].startswith("The set-up cell (the lesson's first code cell) FAILED"), result.stdout
     assert lines[2].startswith("  ModelsUnavailableError: Missing model(s): colbert-ir/colbertv2.0.")
     exercises = [line for line in lines if line.startswith("Exercise ")]
