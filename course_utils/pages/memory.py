@@ -63,11 +63,12 @@ def check_memory(model_name: str, available_gib: float | None = None) -> str:
         raise ValueError(f"model_name must be one of {list(NEEDED_GIB)}, got {model_name!r}")
     free = available_memory_gib() if available_gib is None else float(available_gib)
     needed = NEEDED_GIB[model_name]
-    size = ("the offline stand-in (nothing to download)" if models.is_standin(model_name)
-            else f"{DOWNLOAD_GB[model_name]} GB download")
-    report = (f"{model_name}: {size}, needs about {needed:.0f} GiB of free memory "
-              f"(our estimate); this machine has "
-              + ("an unknown amount free" if free is None else f"{free:.1f} GiB free") + ".")
+    if models.is_standin(model_name):
+        report = f"{model_name}: the offline stand-in (nothing to download, almost no memory needed)."
+    else:
+        report = (f"{model_name}: {DOWNLOAD_GB[model_name]} GB download, needs about {needed:.0f} GiB of free "
+                  f"memory (our estimate); this machine has "
+                  + ("an unknown amount free" if free is None else f"{free:.1f} GiB free") + ".")
     print(report)
     if free is not None and free < needed and not models.is_standin(model_name):
         raise NotEnoughMemoryError(

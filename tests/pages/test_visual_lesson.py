@@ -229,9 +229,11 @@ def test_token_matches_name_the_kind_of_maxsims_pick():
 
 
 def test_memory_check(monkeypatch, capsys):
-    report = memory.check_memory(models.VISUAL_MODEL, available_gib=8.0)
-    assert "8.0 GiB free" in report and report in capsys.readouterr().out
+    report = memory.check_memory(models.VISUAL_MODEL, available_gib=8.0)  # the session's stand-in
+    assert "offline stand-in (nothing to download" in report and report in capsys.readouterr().out
     monkeypatch.setattr(models, "is_standin", lambda name: False)
+    report = memory.check_memory(models.VISUAL_MODEL, available_gib=8.0)
+    assert "GB download" in report and "8.0 GiB free" in report and report in capsys.readouterr().out
     with pytest.raises(memory.NotEnoughMemoryError, match="USE_COLPALI = False"):
         memory.check_memory(models.COLPALI_MODEL, available_gib=4.0)
     memory.check_memory(models.COLPALI_MODEL, available_gib=64.0)
