@@ -32,8 +32,8 @@ from qdrant_client import QdrantClient, models
 from course_utils.qdrant.edge_shard import (GRAPH_EF_CONSTRUCT, GRAPH_M, TemporaryShard, graph_shard_config,
                                             hnsw_graph)
 
-__all__ = ["EdgeHybridIndex", "EdgeMuveraIndex", "create_hybrid_collection", "hybrid_points", "muvera_request", "pipeline_by_hand",
-           "pipeline_request"]
+__all__ = ["EdgeHybridIndex", "EdgeMuveraIndex", "create_hybrid_collection", "hybrid_points", "muvera_request",
+           "pipeline_by_hand", "pipeline_request"]
 
 DENSE, BM25, MUVERA, COLBERT = "dense", "bm25", "muvera", "colbert"
 
