@@ -203,9 +203,11 @@ def run(args, report=print) -> dict:
     report(f"exact: score_corpus {exact_row['ms']:.0f} ms per query (all cores); "
            f"batched over all queries {exact_row['batched ms']:.0f} ms per query")
     rows = {"exact MaxSim (score_corpus)": exact_row}
-    ours = index_side(corpus, queries, tops, args, report)
-    build = ours.pop("_build")
-    rows.update(ours)
+    build = None
+    if not args.no_index:
+        ours = index_side(corpus, queries, tops, args, report)
+        build = ours.pop("_build")
+        rows.update(ours)
     print_table(rows, exact_row["ms"], report)  # before fast-plaid, which can take long
     report(f"peak resident memory of this process so far: {peak_rss_bytes() / 2**30:.2f} GiB")
     if not args.no_muvera:
@@ -217,7 +219,8 @@ def run(args, report=print) -> dict:
         settings = [tuple(int(x) for x in s.split(":")) for s in args.fast_plaid_settings]
         rows.update(fast_plaid_side(folder, Path(args.fast_plaid_python), tops, report, settings))
     print_table(rows, exact_row["ms"], report)
-    targets(rows, exact_row["ms"], build["bytes/token"], report)
+    if build is not None:
+        targets(rows, exact_row["ms"], build["bytes/token"], report)
     report(f"peak resident memory of this process: {peak_rss_bytes() / 2**30:.2f} GiB")
     if args.chart:
         draw(rows, Path(args.chart), f"{args.passages:,} composed passages, {len(queries)} queries")
@@ -237,6 +240,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--exact-timing", type=int, default=8, help="queries timed with score_corpus")
     parser.add_argument("--cache", type=Path, default=DEFAULT_CACHE)
     parser.add_argument("--chart", type=Path, default=None, help="write the race chart (PNG) here")
+    parser.add_argument("--no-index", action="store_true", help="skip the course's centroid index (and its targets)")
     parser.add_argument("--no-muvera", action="store_true", help="skip MUVERA -> ColBERT in Qdrant Edge")
     parser.add_argument("--muvera-settings", nargs="+", default=[f"{c}:{e}" for c, e in MUVERA_SETTINGS],
                         help="MUVERA's candidates:hnsw_ef pairs")
