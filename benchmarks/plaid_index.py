@@ -16,7 +16,8 @@ stand-in ColBERT, and 100,000 passages composed of noisy windows of those token 
    FDE (fastembed's ``Muvera``, the course's settings: 10,240 numbers at 128-d) in an HNSW graph (m = 16,
    ef_construct = 64), its token vectors beside it for the rerank; FDE time and graph build time, then for
    each setting of ``candidates`` / ``hnsw_ef`` (``--muvera-settings``): recall@10 against exact and ms per
-   query of the one Edge query (graph walk, then exact MaxSim over the candidates). ``--no-muvera`` skips it;
+   query of the one Edge query (graph walk, then exact MaxSim over the candidates), and the same query with
+   a scan of every FDE instead of the graph (what the graph loses). ``--no-muvera`` skips it;
 4. fast-plaid (LightOn's Rust PLAID over torch), when its separate environment exists
    (``--fast-plaid-python``, default /tmp/fastplaid-venv/bin/python): build time, index size on disk,
    recall@10 and ms per query on the same queries (its own threads);
@@ -46,8 +47,9 @@ K = 10
 MIN_RECALL, MIN_SPEEDUP, MAX_BYTES_PER_TOKEN = 0.95, 10.0, 40
 #: (nprobe, threshold, candidates) of the index, from fastest to most thorough.
 SETTINGS = ((1, 0.5, 256), (2, 0.45, 512), (4, 0.45, 1024), (8, 0.4, 2048), (16, None, 4096))
-#: MUVERA's (candidates, hnsw_ef): the graph's top candidates reranked by MaxSim, and its search list.
-MUVERA_SETTINGS = ((100, 128), (300, 512), (1000, 1024))
+#: MUVERA's (candidates, hnsw_ef): the graph's top candidates reranked by MaxSim, and its search list;
+#: hnsw_ef "scan" scans every FDE instead (what the graph loses is the difference).
+MUVERA_SETTINGS = ((100, 128), (300, 512), (1000, 1024), (1000, "scan"))
 #: fast-plaid's (n_ivf_probe, n_full_scores).
 FAST_PLAID_SETTINGS = ((8, 1024), (16, 4096), (32, 8192))
 FAST_PLAID_PYTHON = Path(tempfile.gettempdir()) / "fastplaid-venv" / "bin" / "python"
@@ -126,14 +128,16 @@ def muvera_side(corpus, queries, tops, report, settings=MUVERA_SETTINGS) -> dict
                f"{index.build_seconds:.1f} s; {fde.shape[1] * 4:,} bytes of FDE per passage")
         del fde
         for candidates, ef in settings:
-            index.search(fde_queries[0], queries[0], candidates=candidates, limit=K, hnsw_ef=ef)  # warm-up
+            how = {"exact_prefetch": True} if ef == "scan" else {"hnsw_ef": ef}
+            index.search(fde_queries[0], queries[0], candidates=candidates, limit=K, **how)  # warm-up
             found, seconds = [], []
             for fq, q in zip(fde_queries, queries):
                 start = time.perf_counter()
-                hits = index.search(fq, q, candidates=candidates, limit=K, hnsw_ef=ef)
+                hits = index.search(fq, q, candidates=candidates, limit=K, **how)
                 seconds.append(time.perf_counter() - start)
                 found.append([i for i, _ in hits])
-            rows[f"MUVERA HNSW ef={ef} c={candidates} -> ColBERT"] = {
+            name = "MUVERA scan" if ef == "scan" else f"MUVERA HNSW ef={ef}"
+            rows[f"{name} c={candidates} -> ColBERT"] = {
                 "ms": 1000 * float(np.mean(seconds)), "recall@10 vs exact": recall_at_k(found, tops)}
     return rows
 
@@ -211,7 +215,7 @@ def run(args, report=print) -> dict:
     print_table(rows, exact_row["ms"], report)  # before fast-plaid, which can take long
     report(f"peak resident memory of this process so far: {peak_rss_bytes() / 2**30:.2f} GiB")
     if not args.no_muvera:
-        settings = [tuple(int(x) for x in s.split(":")) for s in args.muvera_settings]
+        settings = [(int(c), ef if ef == "scan" else int(ef)) for c, ef in (s.split(":") for s in args.muvera_settings)]
         rows.update(muvera_side(corpus, queries, tops, report, settings))
         report(f"peak resident memory of this process so far: {peak_rss_bytes() / 2**30:.2f} GiB")
     if not args.no_fast_plaid and args.cache is not None:
@@ -243,7 +247,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-index", action="store_true", help="skip the course's centroid index (and its targets)")
     parser.add_argument("--no-muvera", action="store_true", help="skip MUVERA -> ColBERT in Qdrant Edge")
     parser.add_argument("--muvera-settings", nargs="+", default=[f"{c}:{e}" for c, e in MUVERA_SETTINGS],
-                        help="MUVERA's candidates:hnsw_ef pairs")
+                        help="MUVERA's candidates:hnsw_ef pairs (hnsw_ef 'scan': scan every FDE, no graph)")
     parser.add_argument("--no-fast-plaid", action="store_true")
     parser.add_argument("--fast-plaid-python", type=Path, default=FAST_PLAID_PYTHON)
     parser.add_argument("--fast-plaid-settings", nargs="+", default=[f"{p}:{n}" for p, n in FAST_PLAID_SETTINGS],

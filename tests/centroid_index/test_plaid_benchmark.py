@@ -70,7 +70,8 @@ def test_the_command_reports_on_a_tiny_collection(tmp_path, capsys):
 
 def test_the_command_can_race_muvera_alone(tmp_path, capsys):
     assert bench.main(["--passages", "100", "--queries", "4", "--exact-timing", "1", "--cache", str(tmp_path),
-                       "--no-index", "--no-fast-plaid", "--muvera-settings", "20:32"]) == 0
+                       "--no-index", "--no-fast-plaid", "--muvera-settings", "20:32", "20:scan"]) == 0
     printed = capsys.readouterr().out
     assert "MUVERA HNSW ef=32 c=20 -> ColBERT" in printed and "index nprobe" not in printed
+    assert "MUVERA scan c=20 -> ColBERT" in printed
     assert "target recall" not in printed  # the targets are the index's
