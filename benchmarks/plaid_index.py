@@ -1,4 +1,4 @@
-"""The course's centroid index against exact MaxSim and fast-plaid, on 100,000 passages. One run.
+"""The course's centroid index against exact MaxSim, MUVERA -> ColBERT and fast-plaid, on 100,000 passages. One run.
 
     nice -n 10 .venv/bin/python -m benchmarks.plaid_index                  # 100,000 passages (~6 M tokens)
     .venv/bin/python -m benchmarks.plaid_index --passages 2000 --no-fast-plaid   # a quick look
@@ -12,10 +12,16 @@ stand-in ColBERT, and 100,000 passages composed of noisy windows of those token 
    2-bit residuals; target <= 40 at 128-d), then for each setting of ``nprobe`` / ``threshold`` /
    ``candidates``: recall@10 against exact, ms per query (one thread), and the speed-up over exact
    (target: recall@10 >= 0.95 at >= 10x less time per query);
-3. fast-plaid (LightOn's Rust PLAID over torch), when its separate environment exists
+3. MUVERA -> ColBERT in Qdrant Edge (``course_utils.first_stages.hybrid.EdgeMuveraIndex``): every passage's
+   FDE (fastembed's ``Muvera``, the course's settings: 10,240 numbers at 128-d) in an HNSW graph (m = 16,
+   ef_construct = 64), its token vectors beside it for the rerank; FDE time and graph build time, then for
+   each setting of ``candidates`` / ``hnsw_ef`` (``--muvera-settings``): recall@10 against exact and ms per
+   query of the one Edge query (graph walk, then exact MaxSim over the candidates), and the same query with
+   a scan of every FDE instead of the graph (what the graph loses). ``--no-muvera`` skips it;
+4. fast-plaid (LightOn's Rust PLAID over torch), when its separate environment exists
    (``--fast-plaid-python``, default /tmp/fastplaid-venv/bin/python): build time, index size on disk,
    recall@10 and ms per query on the same queries (its own threads);
-4. the peak resident memory of this process and of fast-plaid's, and the race chart (``--chart``).
+5. the peak resident memory of this process and of fast-plaid's, and the race chart (``--chart``).
 
 Each target line says met or NOT met; timings never fail the command (exit status 0).
 """
@@ -41,6 +47,9 @@ K = 10
 MIN_RECALL, MIN_SPEEDUP, MAX_BYTES_PER_TOKEN = 0.95, 10.0, 40
 #: (nprobe, threshold, candidates) of the index, from fastest to most thorough.
 SETTINGS = ((1, 0.5, 256), (2, 0.45, 512), (4, 0.45, 1024), (8, 0.4, 2048), (16, None, 4096))
+#: MUVERA's (candidates, hnsw_ef): the graph's top candidates reranked by MaxSim, and its search list;
+#: hnsw_ef "scan" scans every FDE instead (what the graph loses is the difference).
+MUVERA_SETTINGS = ((100, 128), (300, 512), (1000, 1024), (1000, "scan"))
 #: fast-plaid's (n_ivf_probe, n_full_scores).
 FAST_PLAID_SETTINGS = ((8, 1024), (16, 4096), (32, 8192))
 FAST_PLAID_PYTHON = Path(tempfile.gettempdir()) / "fastplaid-venv" / "bin" / "python"
@@ -95,6 +104,41 @@ def index_side(corpus, queries, tops, args, report) -> dict:
             "ms": 1000 * float(np.mean(seconds)), "recall@10 vs exact": recall_at_k(found, tops),
             "bytes/token": index.bytes_per_token, "stage 1 candidates": float(np.mean(reranked))}
     rows["_build"] = {"seconds": sum(index.build_seconds.values()), "bytes/token": index.bytes_per_token}
+    return rows
+
+
+def muvera_side(corpus, queries, tops, report, settings=MUVERA_SETTINGS) -> dict:
+    """MUVERA -> ColBERT rows: FDEs in an Edge HNSW graph, the graph's candidates reranked by MaxSim in Edge."""
+    from fastembed.postprocess import Muvera
+
+    from course_utils.first_stages.hybrid import EdgeMuveraIndex
+
+    muvera = Muvera(corpus.dim)  # fastembed's defaults, as lessons 5b and 8: k_sim=5, dim_proj=16, r_reps=20
+    start = time.perf_counter()
+    fde = np.empty((len(corpus), muvera.embedding_size), dtype=np.float32)
+    for k in range(len(corpus)):
+        fde[k] = muvera.process_document(np.asarray(corpus.document(k)))
+    fde_seconds = time.perf_counter() - start
+    fde_queries = [muvera.process_query(np.asarray(q)) for q in queries]
+    start = time.perf_counter()
+    rows = {}
+    with EdgeMuveraIndex(corpus, fde) as index:
+        report(f"MUVERA: {fde.shape[1]:,}-d FDEs in {fde_seconds:.1f} s; Edge shard loaded in "
+               f"{time.perf_counter() - start - index.build_seconds:.1f} s and its HNSW graph on the FDEs built in "
+               f"{index.build_seconds:.1f} s; {fde.shape[1] * 4:,} bytes of FDE per passage")
+        del fde
+        for candidates, ef in settings:
+            how = {"exact_prefetch": True} if ef == "scan" else {"hnsw_ef": ef}
+            index.search(fde_queries[0], queries[0], candidates=candidates, limit=K, **how)  # warm-up
+            found, seconds = [], []
+            for fq, q in zip(fde_queries, queries):
+                start = time.perf_counter()
+                hits = index.search(fq, q, candidates=candidates, limit=K, **how)
+                seconds.append(time.perf_counter() - start)
+                found.append([i for i, _ in hits])
+            name = "MUVERA scan" if ef == "scan" else f"MUVERA HNSW ef={ef}"
+            rows[f"{name} c={candidates} -> ColBERT"] = {
+                "ms": 1000 * float(np.mean(seconds)), "recall@10 vs exact": recall_at_k(found, tops)}
     return rows
 
 
@@ -163,17 +207,24 @@ def run(args, report=print) -> dict:
     report(f"exact: score_corpus {exact_row['ms']:.0f} ms per query (all cores); "
            f"batched over all queries {exact_row['batched ms']:.0f} ms per query")
     rows = {"exact MaxSim (score_corpus)": exact_row}
-    ours = index_side(corpus, queries, tops, args, report)
-    build = ours.pop("_build")
-    rows.update(ours)
+    build = None
+    if not args.no_index:
+        ours = index_side(corpus, queries, tops, args, report)
+        build = ours.pop("_build")
+        rows.update(ours)
     print_table(rows, exact_row["ms"], report)  # before fast-plaid, which can take long
     report(f"peak resident memory of this process so far: {peak_rss_bytes() / 2**30:.2f} GiB")
+    if not args.no_muvera:
+        settings = [(int(c), ef if ef == "scan" else int(ef)) for c, ef in (s.split(":") for s in args.muvera_settings)]
+        rows.update(muvera_side(corpus, queries, tops, report, settings))
+        report(f"peak resident memory of this process so far: {peak_rss_bytes() / 2**30:.2f} GiB")
     if not args.no_fast_plaid and args.cache is not None:
         folder = collection_folder(args.cache, args.passages)
         settings = [tuple(int(x) for x in s.split(":")) for s in args.fast_plaid_settings]
         rows.update(fast_plaid_side(folder, Path(args.fast_plaid_python), tops, report, settings))
     print_table(rows, exact_row["ms"], report)
-    targets(rows, exact_row["ms"], build["bytes/token"], report)
+    if build is not None:
+        targets(rows, exact_row["ms"], build["bytes/token"], report)
     report(f"peak resident memory of this process: {peak_rss_bytes() / 2**30:.2f} GiB")
     if args.chart:
         draw(rows, Path(args.chart), f"{args.passages:,} composed passages, {len(queries)} queries")
@@ -193,6 +244,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--exact-timing", type=int, default=8, help="queries timed with score_corpus")
     parser.add_argument("--cache", type=Path, default=DEFAULT_CACHE)
     parser.add_argument("--chart", type=Path, default=None, help="write the race chart (PNG) here")
+    parser.add_argument("--no-index", action="store_true", help="skip the course's centroid index (and its targets)")
+    parser.add_argument("--no-muvera", action="store_true", help="skip MUVERA -> ColBERT in Qdrant Edge")
+    parser.add_argument("--muvera-settings", nargs="+", default=[f"{c}:{e}" for c, e in MUVERA_SETTINGS],
+                        help="MUVERA's candidates:hnsw_ef pairs (hnsw_ef 'scan': scan every FDE, no graph)")
     parser.add_argument("--no-fast-plaid", action="store_true")
     parser.add_argument("--fast-plaid-python", type=Path, default=FAST_PLAID_PYTHON)
     parser.add_argument("--fast-plaid-settings", nargs="+", default=[f"{p}:{n}" for p, n in FAST_PLAID_SETTINGS],

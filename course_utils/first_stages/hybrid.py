@@ -12,6 +12,10 @@ Named vectors of a point (``n`` passages):
   by the IDF it computes itself (``Modifier.IDF``);
 - ``"muvera"``: ``(fde_dim,)`` float, dot product (a MUVERA FDE);
 - ``"colbert"``: ``(tokens, colbert_dim)`` multivector, MaxSim, no HNSW graph (rerank only).
+
+:class:`EdgeMuveraIndex` (lesson 8) keeps only ``"muvera"`` and ``"colbert"``, with an HNSW graph on the
+FDEs: MUVERA -> ColBERT as a production system would serve it, the graph's top candidates by FDE
+reranked by exact MaxSim in the same Edge query.
 """
 
 from __future__ import annotations
@@ -25,10 +29,11 @@ import numpy as np
 import qdrant_edge as edge
 from qdrant_client import QdrantClient, models
 
-from course_utils.qdrant.edge_shard import TemporaryShard
+from course_utils.qdrant.edge_shard import (GRAPH_EF_CONSTRUCT, GRAPH_M, TemporaryShard, graph_shard_config,
+                                            hnsw_graph)
 
-__all__ = ["EdgeHybridIndex", "create_hybrid_collection", "hybrid_points", "muvera_request", "pipeline_by_hand",
-           "pipeline_request"]
+__all__ = ["EdgeHybridIndex", "EdgeMuveraIndex", "create_hybrid_collection", "hybrid_points", "muvera_request",
+           "pipeline_by_hand", "pipeline_request"]
 
 DENSE, BM25, MUVERA, COLBERT = "dense", "bm25", "muvera", "colbert"
 
@@ -160,13 +165,92 @@ class EdgeHybridIndex(TemporaryShard):
 
     def muvera_pipeline(self, fde_query, colbert_query, *, candidates: int, limit: int) -> list[tuple[int, float]]:
         """The request of :func:`muvera_request` in Edge: ``[(point id, MaxSim score), ...]``, best first."""
-        exact = edge.SearchParams(exact=True)
-        first = edge.Prefetch(limit=_positive_int(candidates, "candidates"), params=exact, query=edge.Query.Nearest(
-            np.asarray(fde_query, dtype=np.float32).tolist(), using=MUVERA))
-        hits = self.shard.query(edge.QueryRequest(
-            limit=_positive_int(limit, "limit"), prefetches=[first], params=exact,
-            query=edge.Query.Nearest(np.asarray(colbert_query, dtype=np.float32).tolist(), using=COLBERT)))
-        return [(int(hit.id), float(hit.score)) for hit in hits]
+        return _edge_muvera_query(self.shard, fde_query, colbert_query, candidates=candidates, limit=limit,
+                                  first_params=edge.SearchParams(exact=True))
+
+
+def _edge_muvera_query(shard, fde_query, colbert_query, *, candidates: int, limit: int,
+                       first_params: edge.SearchParams) -> list[tuple[int, float]]:
+    """One Edge query: the top ``candidates`` by FDE dot product (searched with ``first_params``), then the
+    ``limit`` best of them by exact MaxSim: ``[(point id, MaxSim score), ...]``, best first."""
+    first = edge.Prefetch(limit=_positive_int(candidates, "candidates"), params=first_params, query=edge.Query.Nearest(
+        np.asarray(fde_query, dtype=np.float32).tolist(), using=MUVERA))
+    hits = shard.query(edge.QueryRequest(
+        limit=_positive_int(limit, "limit"), prefetches=[first], params=edge.SearchParams(exact=True),
+        query=edge.Query.Nearest(np.asarray(colbert_query, dtype=np.float32).tolist(), using=COLBERT)))
+    return [(int(hit.id), float(hit.score)) for hit in hits]
+
+
+class EdgeMuveraIndex(TemporaryShard):
+    """MUVERA -> ColBERT in a Qdrant Edge shard, with an HNSW graph on the FDEs (lesson 8 and its benchmark).
+
+    Passage ``k`` is point ``k`` with two named vectors:
+
+    - ``"muvera"``: its FDE, ``(fde_dim,)`` float32, dot product, with an **HNSW graph** (``m`` links per
+      node, ``ef_construct``; see :func:`course_utils.qdrant.edge_shard.hnsw_graph`: Edge builds it when
+      the passages are loaded, in :attr:`build_seconds`, and walks it at any collection size);
+    - ``"colbert"``: its token vectors ``(tokens, dim)``, MaxSim of dot products, no graph (rerank only).
+
+    :meth:`search` is one Edge query: the graph's top ``candidates`` by FDE dot product (approximate:
+    the graph may miss some of the exact top ``candidates``), reranked by exact MaxSim over their
+    token vectors. The shard lives in a temporary folder that :meth:`close` (or leaving a ``with``
+    block) deletes::
+
+        with EdgeMuveraIndex(colbert_passages, fde_passages) as index:
+            hits = index.search(fde_query, colbert_query, candidates=30, limit=10, hnsw_ef=64)
+
+    Args:
+        colbert: ``n`` arrays ``(tokens, dim)``, or a ``PackedCorpus``.
+        fde: ``(n, fde_dim)`` the passages' FDEs (``Muvera.process_document``).
+        graph: False for no graph (``m = 0``: every search scans every FDE).
+        m, ef_construct: the graph's links per node and its build-time candidate list.
+    """
+
+    def __init__(self, colbert, fde, *, graph: bool = True, m: int = GRAPH_M, ef_construct: int = GRAPH_EF_CONSTRUCT,
+                 batch_size: int = 64):
+        fde = np.asarray(fde, dtype=np.float32)
+        if fde.ndim != 2:
+            raise ValueError(f"fde must be an (n, fde_dim) array, one FDE per passage, got shape {fde.shape}")
+        if not np.isfinite(fde).all():
+            raise ValueError("fde contains NaN or infinite values")
+        self.size = _check_lengths(colbert=colbert, fde=fde)
+        document = colbert.document if hasattr(colbert, "document") else lambda k: colbert[k]
+        colbert_dim = np.asarray(document(0)).shape[-1]
+        vectors = {MUVERA: edge.EdgeVectorParams(size=fde.shape[1], distance=edge.Distance.Dot,
+                                                 hnsw_config=hnsw_graph(graph, m=m, ef_construct=ef_construct)),
+                   COLBERT: edge.EdgeVectorParams(size=colbert_dim, distance=edge.Distance.Dot,
+                                                  hnsw_config=hnsw_graph(False),
+                                                  multivector_config=edge.MultiVectorConfig(
+                                                      edge.MultiVectorComparator.MaxSim))}
+        self.folder = tempfile.mkdtemp(prefix="course-qdrant-edge-muvera-")
+        try:
+            self.shard = edge.EdgeShard.create(self.folder, graph_shard_config(vectors))
+            self._upsert((edge.Point(k, {MUVERA: fde[k], COLBERT: np.asarray(document(k), dtype=np.float32)})
+                          for k in range(self.size)), batch_size)
+            self.build_seconds = self._build_graphs()
+        except BaseException:
+            shutil.rmtree(self.folder, ignore_errors=True)
+            raise
+
+    @property
+    def indexed_vectors(self) -> int:
+        """How many vectors Edge has put in a graph (the ``n`` FDEs once the graph is built; 0 without one)."""
+        return int(self.shard.info().indexed_vectors_count)
+
+    def search(self, fde_query, colbert_query, *, candidates: int, limit: int, hnsw_ef: int | None = None,
+               exact_prefetch: bool = False) -> list[tuple[int, float]]:
+        """The ``limit`` best of the graph's top ``candidates``, by exact MaxSim: ``[(passage, score), ...]``.
+
+        Args:
+            fde_query: ``(fde_dim,)`` the query's FDE (``Muvera.process_query``); colbert_query: ``(tokens, dim)``.
+            hnsw_ef: the graph search's candidate list (Qdrant walks with ``max(hnsw_ef, candidates)``;
+                default: ``ef_construct``): larger finds more of the exact top ``candidates``, slower.
+            exact_prefetch: scan every FDE instead of walking the graph (the same request, exact).
+        """
+        if hnsw_ef is not None:
+            hnsw_ef = _positive_int(hnsw_ef, "hnsw_ef")
+        return _edge_muvera_query(self.shard, fde_query, colbert_query, candidates=candidates, limit=limit,
+                                  first_params=edge.SearchParams(exact=exact_prefetch, hnsw_ef=hnsw_ef))
 
 
 def _ties_at(sorted_scores: Sequence[float], cut: int) -> bool:

@@ -28,7 +28,7 @@ import numpy as np
 import qdrant_edge as edge
 from qdrant_client import QdrantClient, models
 
-from course_utils.qdrant.edge_shard import TemporaryShard
+from course_utils.qdrant.edge_shard import GRAPH_EF_CONSTRUCT, GRAPH_M, TemporaryShard, graph_shard_config, hnsw_graph
 
 __all__ = [
     "COLUMNS",
@@ -45,8 +45,6 @@ __all__ = [
 ]
 
 ROWS, COLUMNS, FULL = "rows", "columns", "full"
-#: HNSW graph of the pooled vectors: links per node, and the candidate list kept while building it.
-GRAPH_M, GRAPH_EF_CONSTRUCT = 16, 64
 
 
 def _rows(vectors, name: str) -> np.ndarray:
@@ -152,8 +150,7 @@ def edge_page_vector_params(dim: int, graph: bool) -> edge.EdgeVectorParams:
     return edge.EdgeVectorParams(
         size=dim, distance=edge.Distance.Dot,
         multivector_config=edge.MultiVectorConfig(edge.MultiVectorComparator.MaxSim),
-        hnsw_config=edge.HnswIndexConfig(m=GRAPH_M if graph else 0, ef_construct=GRAPH_EF_CONSTRUCT,
-                                         full_scan_threshold=1))
+        hnsw_config=hnsw_graph(graph))
 
 
 class EdgePageIndex(TemporaryShard):
@@ -171,24 +168,16 @@ class EdgePageIndex(TemporaryShard):
 
     def __init__(self, full_vectors: Sequence, rows_vectors: Sequence, columns_vectors: Sequence | None = None,
                  *, graph: bool = True):
-        import time
-
         full, pooled, self.dim = _pages(full_vectors, {ROWS: rows_vectors, COLUMNS: columns_vectors})
         self.size, self.pooled_names = len(full), list(pooled)
         self.folder = tempfile.mkdtemp(prefix="course-qdrant-edge-pages-")
         try:
             vectors = {FULL: edge_page_vector_params(self.dim, graph=False)}
             vectors.update({name: edge_page_vector_params(self.dim, graph=graph) for name in pooled})
-            config = edge.EdgeConfig(vectors=vectors, wal_enabled=False,
-                                     optimizers=edge.EdgeOptimizersConfig(indexing_threshold=1))
-            self.shard = edge.EdgeShard.create(self.folder, config)
-            points = [edge.Point(k, {FULL: full[k], **{n: v[k] for n, v in pooled.items()}})
-                      for k in range(self.size)]
-            for start in range(0, self.size, 64):
-                self.shard.update(edge.UpdateOperation.upsert_points(points[start:start + 64]))
-            start = time.perf_counter()
-            self.shard.optimize()
-            self.build_seconds = time.perf_counter() - start
+            self.shard = edge.EdgeShard.create(self.folder, graph_shard_config(vectors))
+            self._upsert(edge.Point(k, {FULL: full[k], **{n: v[k] for n, v in pooled.items()}})
+                         for k in range(self.size))
+            self.build_seconds = self._build_graphs()
         except BaseException:
             shutil.rmtree(self.folder, ignore_errors=True)
             raise

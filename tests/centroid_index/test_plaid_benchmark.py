@@ -53,11 +53,25 @@ def test_the_command_reports_on_a_tiny_collection(tmp_path, capsys):
     chart = tmp_path / "race.png"
     assert bench.main(["--passages", "300", "--centroids", "64", "--sample", "5000", "--iterations", "3",
                        "--queries", "6", "--exact-timing", "2", "--cache", str(tmp_path), "--chart", str(chart),
-                       "--fast-plaid-python", str(tmp_path / "no-such-python")]) == 0
+                       "--fast-plaid-python", str(tmp_path / "no-such-python"),
+                       "--muvera-settings", "10:16", "40:64"]) == 0
     printed = capsys.readouterr().out
     for words in ("collection: PackedCorpus(300 documents", "exact: score_corpus", "index: 64 centroids",
                   "36 bytes per token", "index nprobe=1 t=0.5 c=256", "fast-plaid: skipped, no environment",
                   "target recall@10 >= 0.95", "target bytes per token <= 40", "peak resident memory",
-                  "race chart"):
+                  "race chart", "MUVERA: 10,240-d FDEs", "HNSW graph on the FDEs built in",
+                  "MUVERA HNSW ef=16 c=10 -> ColBERT", "MUVERA HNSW ef=64 c=40 -> ColBERT"):
         assert words in printed
+    recall = {line.split("->")[0].strip(): float(line.split()[-3]) for line in printed.splitlines()
+              if line.startswith("MUVERA HNSW")}
+    assert 0 < recall["MUVERA HNSW ef=16 c=10"] <= recall["MUVERA HNSW ef=64 c=40"] <= 1  # more candidates, more found
     assert chart.stat().st_size > 10_000
+
+
+def test_the_command_can_race_muvera_alone(tmp_path, capsys):
+    assert bench.main(["--passages", "100", "--queries", "4", "--exact-timing", "1", "--cache", str(tmp_path),
+                       "--no-index", "--no-fast-plaid", "--muvera-settings", "20:32", "20:scan"]) == 0
+    printed = capsys.readouterr().out
+    assert "MUVERA HNSW ef=32 c=20 -> ColBERT" in printed and "index nprobe" not in printed
+    assert "MUVERA scan c=20 -> ColBERT" in printed
+    assert "target recall" not in printed  # the targets are the index's

@@ -217,6 +217,50 @@ def test_muvera_prefetch_and_maxsim_rerank_in_both_engines():
         muvera_request(fde_query, QUERY[2], candidates=0, limit=2)
 
 
+def test_the_muvera_graph_index_reranks_the_same_candidates_exactly():
+    from course_utils.first_stages.hybrid import EdgeMuveraIndex
+
+    fde_query, expected = np.array([0.1, 0.5, 0.95, 0.9, 0.3]), [(2, 1.8), (1, 1.4)]  # as the test above
+    for graph in (True, False):
+        with EdgeMuveraIndex(COLBERT, FDE, graph=graph) as index:
+            for exact_prefetch in (True, False):
+                hits = index.search(fde_query, QUERY[2], candidates=3, limit=2, exact_prefetch=exact_prefetch)
+                assert [(i, round(s, 5)) for i, s in hits] == expected
+            assert [i for i, _ in index.search(fde_query, QUERY[2], candidates=5, limit=1, hnsw_ef=8)] == [2]
+    with pytest.raises(ValueError, match="hnsw_ef"):
+        with EdgeMuveraIndex(COLBERT, FDE) as index:
+            index.search(fde_query, QUERY[2], candidates=3, limit=2, hnsw_ef=0)
+    with pytest.raises(ValueError, match="one entry per passage"):
+        EdgeMuveraIndex(COLBERT[:4], FDE)
+    with pytest.raises(ValueError, match="fde contains NaN"):
+        EdgeMuveraIndex(COLBERT, np.where(np.eye(5) > 0, np.nan, 0.0))
+    with pytest.raises(ValueError, match="m \\(links per node"):
+        EdgeMuveraIndex(COLBERT, FDE, m=0)
+
+
+def test_the_muvera_graph_is_built_and_walked_even_on_a_small_collection():
+    """Edge walks the FDE graph of 200 passages (a scan would find every exact candidate): with a tiny
+    candidate list the graph misses some of the exact top 10 of random 1,024-d FDEs; without a graph
+    (m = 0) the same request never does. The graph's files are in the shard's folder."""
+    from pathlib import Path
+
+    from course_utils.first_stages.hybrid import EdgeMuveraIndex
+
+    rng = np.random.default_rng(0)
+    fde, queries = rng.normal(size=(200, 1024)), rng.normal(size=(20, 1024))
+    colbert = [np.ones((1, 2), dtype=np.float32)] * 200  # equal MaxSim: the rerank keeps the candidates
+    missed = {}
+    for graph in (True, False):
+        with EdgeMuveraIndex(colbert, fde, graph=graph, ef_construct=16) as index:
+            missed[graph] = sum(
+                len({i for i, _ in index.search(q, [[1.0, 0.0]], candidates=10, limit=10, exact_prefetch=True)}
+                    - {i for i, _ in index.search(q, [[1.0, 0.0]], candidates=10, limit=10, hnsw_ef=10)})
+                for q in queries)
+            graph_files = list(Path(index.folder).glob("segments/*/vector_index-muvera/graph.bin"))
+            assert index.build_seconds > 0 and (bool(graph_files) or not graph)
+    assert missed[True] > 0 and missed[False] == 0
+
+
 def test_a_collection_without_muvera_runs_the_hybrid_pipeline():
     from course_utils.qdrant import connect
 
