@@ -119,7 +119,7 @@ def exercise_points(course: Path, lesson: str) -> dict[str, float]:
 
 ATTACK_LESSON = "01-late-interaction-basics"
 #: Seconds a cell may run in the grading tests; the looping submissions cost about three of these.
-TIMEOUT = 15
+TIMEOUT = 10
 
 
 def attack_course(tmp_path: Path, name: str = "course") -> Path:
