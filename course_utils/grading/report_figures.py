@@ -84,12 +84,17 @@ def png(stats: LessonStats) -> bytes:
         _histogram(axes[0], stats)
         _exercises(axes[1], stats)
         _checks(axes[2], stats)
-        figure.tight_layout()
-        out = io.BytesIO()
-        figure.savefig(out, format="png", dpi=DPI)
-        return out.getvalue()
+        return _png_of(figure)
     finally:
         plt.close(figure)
+
+
+def _png_of(figure) -> bytes:
+    """``figure`` laid out tightly, as PNG bytes at :data:`DPI`."""
+    figure.tight_layout()
+    out = io.BytesIO()
+    figure.savefig(out, format="png", dpi=DPI)
+    return out.getvalue()
 
 
 def _draw_points(axis, students, baselines, over_budget: dict[str, str], frontier_baselines) -> None:
@@ -152,9 +157,6 @@ def leaderboard_png(students: dict[str, tuple[float, float]], baselines: dict[st
         axis.set_title(f"Capstone leaderboard: {len(students)} pipeline(s) and the baselines", loc="left")
         axis.grid(True, which="both", alpha=0.3)
         axis.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), fontsize=8, frameon=False, borderaxespad=0)
-        figure.tight_layout()
-        out = io.BytesIO()
-        figure.savefig(out, format="png", dpi=DPI)
-        return out.getvalue()
+        return _png_of(figure)
     finally:
         plt.close(figure)
