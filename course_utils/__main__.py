@@ -34,16 +34,22 @@ def _prefetch(args: argparse.Namespace) -> int:
 PREVIEW_HELP = "as in `python3 course.py start --offline-preview`: use the stand-in models it built"
 
 
+def _preview_folder():
+    """Where ``course.py start --offline-preview`` builds the stand-in models (its PREVIEW_CACHE)."""
+    from pathlib import Path
+
+    return Path(sys.prefix) / "offline-preview-models"
+
+
 def _enter_offline_preview() -> bool:
     """Point this process (and the kernels it starts) at the offline preview's stand-in models, the settings
     ``course.py start --offline-preview`` gives JupyterLab (its PREVIEW_CACHE is this folder); False, with the
     fix printed, when the preview was never built."""
     import os
-    from pathlib import Path
 
     from course_utils.models.environment import OFFLINE_PREVIEW_VARIABLE
 
-    folder = Path(sys.prefix) / "offline-preview-models"
+    folder = _preview_folder()
     if not folder.is_dir():
         print(f"--offline-preview: no stand-in models in {folder}: start the course once with "
               f"`python3 course.py start --offline-preview`, which builds them", file=sys.stderr)
@@ -55,11 +61,10 @@ def _enter_offline_preview() -> bool:
 def _preview_hint(command: str) -> str:
     """When the offline preview was built and this command runs without it: how to run it with the preview."""
     import os
-    from pathlib import Path
 
     from course_utils.models.environment import OFFLINE_PREVIEW_VARIABLE
 
-    if os.environ.get(OFFLINE_PREVIEW_VARIABLE) or not (Path(sys.prefix) / "offline-preview-models").is_dir():
+    if os.environ.get(OFFLINE_PREVIEW_VARIABLE) or not _preview_folder().is_dir():
         return ""
     return (f"You have built the offline preview: if you started the course with `python3 course.py start "
             f"--offline-preview`, run this command with it too, to use its stand-in models:\n"
