@@ -100,6 +100,10 @@ PREVIEW_CACHE = VENV / "offline-preview-models"
 PREVIEW_FLAG = "--offline-preview"
 #: ``start --instructor``: JupyterLab with nbgrader's instructor tools (Create Assignment, Formgrader).
 INSTRUCTOR_FLAG = "--instructor"
+#: The Validate button's answer comes from the course's server extension, not nbgrader's: one line per exercise
+#: (course_utils.lesson.validate_button.JPSERVER_EXTENSIONS; not imported: this runs before the environment exists).
+VALIDATE_BUTTON_EXTENSIONS = ('{"nbgrader.server_extensions.validate_assignment": False, '
+                              '"course_utils.lesson.validate_button": True}')
 
 
 def _no_browser_here() -> bool:
@@ -149,7 +153,8 @@ def start(args: list[str]) -> int:
                f"--LabApp.app_settings_dir={settings}",
                # lessons open unmodified: the kernel's language_info is filled in when a notebook opens
                "--ServerApp.contents_manager_class=course_utils.lesson.lab_contents.CourseContentsManager",
-               "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate", "--LabApp.news_url=None"]
+               "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate", "--LabApp.news_url=None",
+               f"--ServerApp.jpserver_extensions={VALIDATE_BUTTON_EXTENSIONS}"]
     if not any(arg.startswith(("--log-level", "--ServerApp.log_level", "--LabApp.log_level", "--debug"))
                for arg in args):  # its start-up log hid the link among 40 lines; run_jupyterlab prints it last
         command += ["--ServerApp.log_level=WARN", "--LabApp.log_level=WARN"]

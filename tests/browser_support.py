@@ -159,8 +159,7 @@ class JupyterLab:
             f"--ServerApp.port={free_loopback_port()}", f"--IdentityProvider.token={self.token}",
             f"--LabApp.user_settings_dir={settings}", f"--LabApp.workspaces_dir={self.folder / 'workspaces'}",
             f"--FileContentsManager.checkpoints_kwargs=root_dir={self.folder / 'checkpoints'}",
-            # JupyterLab asks PyPI and jupyter.org for updates and news unless told not to.
-            "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate", "--LabApp.news_url=None",
+            # (no updates and news settings: the start command sets them, and JupyterLab refuses a setting given twice)
             "--LabApp.extension_manager=readonly",
         ]
         if hasattr(os, "geteuid") and os.geteuid() == 0:

@@ -549,3 +549,17 @@ def test_the_setup_cell_decides_colab_without_the_google_package():
     finally:
         importlib.util.find_spec = real_find_spec
     assert names["ON_COLAB"] is False
+
+
+def test_start_answers_the_validate_button_with_the_courses_summary():
+    """The Validate button's request goes to course_utils.lesson.validate_button, nbgrader's handler is off (and the
+    literal course.py passes is the library's own setting)."""
+    import ast
+
+    from course_utils.lesson.validate_button import JPSERVER_EXTENSIONS
+
+    command, _, _, _ = recorded_start([], browser=True)
+    flags = [a.split("=", 1)[1] for a in command if a.startswith("--ServerApp.jpserver_extensions=")]
+    assert len(flags) == 1 and ast.literal_eval(flags[0]) == JPSERVER_EXTENSIONS
+    assert JPSERVER_EXTENSIONS == {"nbgrader.server_extensions.validate_assignment": False,
+                                   "course_utils.lesson.validate_button": True}

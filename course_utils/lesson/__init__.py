@@ -8,7 +8,8 @@
   and the pictures of lessons 1-2;
 - :mod:`~course_utils.lesson.halt`: after a failed set-up cell, every later cell stops at once, saying why;
 - :mod:`~course_utils.lesson.doctor`: ``python -m course_utils doctor``, what is installed and what is missing;
-- :mod:`~course_utils.lesson.validate`: ``python -m course_utils validate``, where a student stands, per exercise;
+- :mod:`~course_utils.lesson.validate`: ``python -m course_utils validate``, where a student stands, per exercise,
+  and :mod:`~course_utils.lesson.validate_button`: the same in the dialog of nbgrader's Validate button;
 - :mod:`~course_utils.lesson.lab_contents`: the JupyterLab contents manager of ``python3 course.py start``.
 """
 

@@ -3,11 +3,8 @@
 nbgrader's Validate button lists only the test cells that fail, each with its raw
 error (a long traceback for an exercise not answered yet), without exercise numbers
 or a count, says nothing about the exercises that pass, and nothing about a failed
-set-up cell, the usual cause when every exercise fails. Its dialog is drawn by
-nbgrader's JupyterLab extension from the list of failed cells that its server
-handler returns (``nbgrader/server_extensions/validate_assignment``: a fixed
-``Validator``, no setting to change what it reports), so the course cannot change
-it without shipping its own JupyterLab extension.
+set-up cell, the usual cause when every exercise fails. In the course's JupyterLab
+the button shows this module's summary instead (:mod:`course_utils.lesson.validate_button`).
 
 This command runs the saved notebook from the top in a fresh kernel, as the button
 does (every cell, errors allowed), and prints, first, whether the set-up cell failed
@@ -37,7 +34,8 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-__all__ = ["RUNNING_VARIABLE", "ExerciseResult", "Summary", "execute", "format_summary", "run", "summarize"]
+__all__ = ["RUNNING_VARIABLE", "ExerciseResult", "Summary", "count_line", "execute", "exercise_line", "format_summary",
+           "run", "summarize"]
 
 #: Set in the kernel that validate runs the notebook in: a validate started from one of its cells stops at once.
 RUNNING_VARIABLE = "COURSE_VALIDATE_RUNNING"
@@ -155,25 +153,35 @@ def format_summary(summary: Summary) -> str:
     if summary.setup_error:
         lines += ["The set-up cell (the lesson's first code cell) FAILED, so the exercises could not be checked. "
                   "It said:", "  " + summary.setup_error.replace("\n", "\n  "), ""]
-    for result in summary.exercises:
-        detail = {"passed": " (answers with passage ids; points come from the held-out run when graded)"
-                  if result.capstone else " (visible checks; hidden checks run when graded)"}.get(result.status, "")
-        lines.append(f"Exercise {result.number} ({result.points}): {result.status}{detail}"
-                     + (f": {result.message}" if result.message else ""))
-    checked, manual = summary.checked, [r for r in summary.exercises if r.status == MANUAL]
+    lines += [exercise_line(result) for result in summary.exercises]
     if not summary.exercises:
         lines.append("This notebook has no graded exercises.")
     else:
-        lines.append("")
-        if checked:
-            lines.append(f"{summary.passed} of {len(checked)} exercises checked by code pass their visible checks"
-                         if manual else f"{summary.passed} of {len(checked)} exercises pass their visible checks.")
-            if manual:
-                lines[-1] += "; " + ", ".join(f"Exercise {r.number}" for r in manual) + \
-                    f" {'is' if len(manual) == 1 else 'are'} graded by your instructor."
-        else:
-            lines.append("Every exercise here is graded by your instructor.")
+        manual = [r for r in summary.exercises if r.status == MANUAL]
+        lines += ["", count_line(summary)]
+        if manual and summary.checked:
+            lines[-1] = lines[-1][:-1] + "; " + ", ".join(f"Exercise {r.number}" for r in manual) + \
+                f" {'is' if len(manual) == 1 else 'are'} graded by your instructor."
     return "\n".join(lines)
+
+
+def exercise_line(result: ExerciseResult) -> str:
+    """"Exercise 2 (3 points): not solved yet: best_matches still raises NotImplementedError" and the like."""
+    detail = {"passed": " (answers with passage ids; points come from the held-out run when graded)"
+              if result.capstone else " (visible checks; hidden checks run when graded)"}.get(result.status, "")
+    return f"Exercise {result.number} ({result.points}): {result.status}{detail}" + \
+        (f": {result.message}" if result.message else "")
+
+
+def count_line(summary: Summary) -> str:
+    """How many exercises pass: "2 of 5 exercises pass their visible checks." (and said so when some are
+    written answers the instructor grades)."""
+    checked = summary.checked
+    if not checked:
+        return "Every exercise here is graded by your instructor." if summary.exercises else \
+            "This notebook has no graded exercises."
+    graded_by_hand = " checked by code" if len(checked) < len(summary.exercises) else ""
+    return f"{summary.passed} of {len(checked)} exercises{graded_by_hand} pass their visible checks."
 
 
 def execute(path: str | Path, timeout: int = 600):

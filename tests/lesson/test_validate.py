@@ -147,3 +147,46 @@ def test_offline_preview_without_its_models_says_how_to_build_them(tmp_path):
             "sys.exit(main(['validate', '--offline-preview', 'missing.ipynb']))")
     done = subprocess.run([sys.executable, "-c", code, str(prefix)], capture_output=True, text=True, timeout=120)
     assert done.returncode == 2 and "course.py start --offline-preview" in done.stderr, done.stderr
+
+
+# -- the Validate button's dialog (course_utils.lesson.validate_button; the browser test clicks it) --------------
+
+def test_the_dialog_puts_the_count_first_then_every_exercise():
+    from course_utils.lesson.validate_button import DIALOG_STYLE, dialog_results
+
+    summary = validate.Summary(exercises=[validate.ExerciseResult(1, "2 points", "passed"),
+                                          validate.ExerciseResult(2, "3 points", "failed", "Not yet: a < b")])
+    (entry,) = dialog_results(summary)["failed"]
+    assert entry["source"] == "1 of 2 exercises pass their visible checks."
+    assert entry["error"] == DIALOG_STYLE + (
+        "Exercise 1 (2 points): passed (visible checks; hidden checks run when graded)\n"
+        "Exercise 2 (3 points): failed: Not yet: a &lt; b")  # the dialog reads it as HTML
+
+
+def test_the_dialog_says_the_setup_cell_failed_and_nothing_else():
+    from course_utils.lesson.validate_button import dialog_results
+
+    summary = validate.Summary(setup_error="ModelsUnavailableError: Missing model(s): x <y>", exercises=[
+        validate.ExerciseResult(n, "1 point", "not checked", "the set-up cell failed (above)") for n in (1, 2)])
+    (entry,) = dialog_results(summary)["failed"]
+    assert entry["source"] == ("The set-up cell (the lesson's first code cell) failed, so none of the 2 exercises "
+                               "could be checked.")
+    assert "<b>ModelsUnavailableError: Missing model(s): x &lt;y&gt;</b>" in entry["error"]
+    assert "Exercise 1" not in entry["error"]
+
+
+def test_the_dialog_says_success_when_every_checked_exercise_passes():
+    from course_utils.lesson.validate_button import dialog_results
+
+    passed = validate.ExerciseResult(1, "9 points", "passed", capstone=True)
+    assert dialog_results(validate.Summary(exercises=[passed])) == {}
+    written = validate.ExerciseResult(2, "3 points", validate.MANUAL)
+    assert dialog_results(validate.Summary(exercises=[passed, written])) == {}
+
+
+def test_the_button_still_refuses_a_notebook_whose_test_cell_was_edited(tmp_path):
+    """nbgrader's check of the locked cells comes first, in nbgrader's own answer (its dialog words it)."""
+    from course_utils.lesson.validate_button import validate_for_dialog
+
+    path = student_notebook(tmp_path, {"ex1-test": "pass  # edited away"})
+    assert validate_for_dialog(path) == {"changed": [{"source": "pass  # edited away"}]}
