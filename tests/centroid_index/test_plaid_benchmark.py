@@ -14,6 +14,13 @@ from course_utils.centroid_index.synthetic import compose
 from course_utils.scoring.maxsim import PackedCorpus
 
 
+def test_margins_measure_the_gap_below_the_kth_exact_score():
+    scores = np.array([np.arange(20, 0, -1, dtype=float), np.r_[np.full(12, 5.0), np.zeros(8)]])
+    line = bench.margins(scores)  # gaps 1.0 (of 11: 9.09%) and 0 (a tie)
+    assert line.startswith("exact scores: 10th minus 11th, median 0.5000 (4.55% of the 10th score")
+    assert line.endswith("1 of 2 queries tie at the 10th")
+
+
 def test_recall_counts_the_exact_top_found():
     assert bench.recall_at_k([list(range(10))], [set(range(10))]) == 1.0
     assert bench.recall_at_k([[0, 1, 99, 98]], [set(range(10))]) == 0.2
@@ -60,8 +67,10 @@ def test_the_command_reports_on_a_tiny_collection(tmp_path, capsys):
                   "36 bytes per token", "index nprobe=1 t=0.5 c=256", "fast-plaid: skipped, no environment",
                   "target recall@10 >= 0.95", "target bytes per token <= 40", "peak resident memory",
                   "race chart", "MUVERA: 10,240-d FDEs", "HNSW graph on the FDEs built in",
-                  "MUVERA HNSW ef=16 c=10 -> ColBERT", "MUVERA HNSW ef=64 c=40 -> ColBERT"):
+                  "MUVERA HNSW ef=16 c=10 -> ColBERT", "MUVERA HNSW ef=64 c=40 -> ColBERT",
+                  "exact scores: 10th minus 11th, median", "codec limit: exact MaxSim over every passage's"):
         assert words in printed
+    assert 0 < float(printed.split("decompressed vectors (2-bit residuals) finds ")[1].split()[0]) <= 1
     recall = {line.split("->")[0].strip(): float(line.split()[-3]) for line in printed.splitlines()
               if line.startswith("MUVERA HNSW")}
     assert 0 < recall["MUVERA HNSW ef=16 c=10"] <= recall["MUVERA HNSW ef=64 c=40"] <= 1  # more candidates, more found
