@@ -80,7 +80,7 @@ def ensure_environment(extra: str) -> Path:
         return python
     print(f"Installing the course package with its '{extra}' tools (first time: one to four minutes) ...",
           flush=True)
-    command = [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
+    command = [str(python), "-m", "pip", "install", "-qq", "--disable-pip-version-check",  # errors only
                "-e", f"{ROOT}[{extra}]"]
     if CONSTRAINTS.exists():
         command += ["-c", str(CONSTRAINTS)]
@@ -155,6 +155,10 @@ def start(args: list[str]) -> int:
                "--ServerApp.contents_manager_class=course_utils.lesson.lab_contents.CourseContentsManager",
                "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate", "--LabApp.news_url=None",
                f"--ServerApp.jpserver_extensions={VALIDATE_BUTTON_EXTENSIONS}"]
+    if not any(arg.startswith("--ServerApp.tornado_settings") for arg in args):
+        # jupyter_server asks for a 90 s websocket ping timeout, tornado allows at most the 30 s ping interval and
+        # warns at every start that it uses 30 s: ask for the 30 s it uses anyway
+        command.append('--ServerApp.tornado_settings={"ws_ping_timeout": 30000}')
     if not any(arg.startswith(("--log-level", "--ServerApp.log_level", "--LabApp.log_level", "--debug"))
                for arg in args):  # its start-up log hid the link among 40 lines; run_jupyterlab prints it last
         command += ["--ServerApp.log_level=WARN", "--LabApp.log_level=WARN"]
@@ -172,6 +176,12 @@ def start(args: list[str]) -> int:
     if hasattr(os, "geteuid") and os.geteuid() == 0 and "--allow-root" not in args:
         print("Running as root (as in many containers): adding --allow-root.", flush=True)
         command.append("--allow-root")
+    if not env.get("JUPYTER_TOKEN") and not any("token" in arg.lower() for arg in args):
+        # a token JupyterLab did not make itself: it prints no banner of links above the course's plain link
+        # (an environment variable, which other users cannot read, unlike a command line)
+        import secrets
+
+        env["JUPYTER_TOKEN"] = secrets.token_hex(24)
     return run_jupyterlab(command, cwd=ROOT, env=env, runtime=runtime)
 
 
@@ -182,8 +192,9 @@ def _runtime_dir(python: str, env: dict) -> Path | None:
 
 
 def _print_link_when_ready(process: subprocess.Popen, runtime: Path | None, timeout: float = 120.0,
-                           browser: bool = True) -> None:
-    """Print the server's link, plainly and last, once its ``jpserver-<pid>.json`` appears."""
+                           browser: bool = True, found: dict | None = None) -> None:
+    """Print the server's link, plainly and last, once its ``jpserver-<pid>.json`` appears (its contents
+    go into ``found``: the url and token that stopping it needs)."""
     import json
     import time
 
@@ -195,6 +206,8 @@ def _print_link_when_ready(process: subprocess.Popen, runtime: Path | None, time
         except (OSError, ValueError):
             time.sleep(0.25)
             continue
+        if found is not None:
+            found.update(info)
         link = f"{info['url'].rstrip('/')}/lab?token={info['token']}" if info.get("token") else f"{info['url']}lab"
         opened = " (it may have opened already)" if browser else ""
         print(f"\nJupyterLab is running. Open this link in your browser{opened}:\n\n"
@@ -208,8 +221,9 @@ def run_jupyterlab(command: list[str], *, cwd: Path, env: dict, runtime: Path | 
 
     JupyterLab answers a Ctrl+C with a question (``Shut down this Jupyter server (y/[n])?``).
     Here it runs in a session of its own, so the terminal's Ctrl+C reaches this script only,
-    which asks JupyterLab to stop the way it stops itself on a termination signal: it shuts
-    down its kernels, removes its runtime files and exits, and this script waits for that.
+    which asks JupyterLab to shut down as its File > Shut Down menu does (or, if that request
+    fails, with a termination signal): it shuts down its kernels, removes its runtime files and
+    exits, and this script waits for that.
     A second Ctrl+C stops it at once. ``runtime``: Jupyter's runtime folder, to find the link in.
     """
     if os.name == "nt":  # a console Ctrl+C reaches every process attached to it: JupyterLab asks itself
@@ -218,8 +232,9 @@ def run_jupyterlab(command: list[str], *, cwd: Path, env: dict, runtime: Path | 
     import threading
 
     process = subprocess.Popen(command, cwd=cwd, env=env, start_new_session=True)
+    server: dict = {}
     threading.Thread(target=_print_link_when_ready, args=(process, runtime),
-                     kwargs={"browser": "--no-browser" not in command}, daemon=True).start()
+                     kwargs={"browser": "--no-browser" not in command, "found": server}, daemon=True).start()
     stopping = False
     while True:
         try:
@@ -234,7 +249,25 @@ def run_jupyterlab(command: list[str], *, cwd: Path, env: dict, runtime: Path | 
             stopping = True
             print("\nStopping JupyterLab: shutting down its kernels (Ctrl+C again to stop it at once) ...",
                   flush=True)
-            process.send_signal(signal.SIGTERM)
+            if not _ask_to_shut_down(server):
+                process.send_signal(signal.SIGTERM)
+
+
+def _ask_to_shut_down(server: dict) -> bool:
+    """Ask the JupyterLab described by ``server`` (its ``jpserver-<pid>.json``) to shut down, as its File >
+    Shut Down menu does; True if it accepted (it then stops its kernels and exits, quietly: a termination
+    signal makes it log "received signal 15, stopping" as a critical message)."""
+    import urllib.request
+
+    if not server.get("url") or not server.get("token"):
+        return False
+    request = urllib.request.Request(f"{server['url'].rstrip('/')}/api/shutdown", data=b"", method="POST",
+                                     headers={"Authorization": f"token {server['token']}"})
+    try:  # on this machine: no proxy
+        urllib.request.build_opener(urllib.request.ProxyHandler({})).open(request, timeout=5).close()
+    except OSError:
+        return False
+    return True
 
 
 def test(args: list[str]) -> int:

@@ -60,6 +60,7 @@ def test_validate_button_says_where_the_student_stands(tmp_path):
         finally:
             with contextlib.suppress(Exception):
                 page.screenshot(path=str(SCREENSHOT))
+        server_log = lab.log_tail(400)
     see = f"(screenshot: {SCREENSHOT})\n{text}"
     lines = text.splitlines()
     assert "The following cell failed" not in text, f"nbgrader's label above the summary should be hidden {see}"
@@ -71,3 +72,5 @@ def test_validate_button_says_where_the_student_stands(tmp_path):
     assert "Traceback" not in text and "check(" not in text, f"raw errors or test code in the dialog {see}"
     wrapped = page_width <= dialog_width
     assert wrapped, f"the dialog's lines should wrap, not scroll: {page_width} px in a {dialog_width} px dialog {see}"
+    # the notebook's websocket connected: no warning about jupyter_server's and tornado's ping timeouts
+    assert "websocket_ping_timeout" not in server_log, server_log

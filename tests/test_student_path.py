@@ -476,6 +476,9 @@ def test_start_on_a_terminal_prints_the_link_last_and_one_ctrl_c_stops_it_cleanl
     shutil.rmtree(runtime, ignore_errors=True)
     assert os.waitstatus_to_exitcode(status) == 0, text
     assert "Shut down this Jupyter server" not in text and "eavesdropping" not in text, text
+    # no banner of JupyterLab's own links above the course's link, no critical "received signal" line
+    assert "To access the server" not in text and "received signal" not in text, text
+    assert "websocket_ping_timeout" not in text, text
     assert len([line for line in text.splitlines() if line.strip()]) < 20, text  # not ~40 lines of log
     assert not [name for name in leftovers if name.startswith(("jpserver-", f"kernel-{kernel['id']}"))], leftovers
     # the student's JupyterLab leaves nbgrader's instructor tools (and its menu of them) out; Validate stays
