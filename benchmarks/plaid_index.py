@@ -13,7 +13,8 @@ stand-in ColBERT, and 100,000 passages composed of noisy windows of those token 
    2-bit residuals; target <= 40 at 128-d), the codec's limit (exact MaxSim over every passage's
    decompressed vectors: the stages rerank those, so they reach about as much at best), then for each
    setting of ``nprobe`` / ``threshold`` / ``candidates``: recall@10 against exact, ms per query (one
-   thread), and the speed-up over exact (target: recall@10 >= 0.95 at >= 10x less time per query);
+   thread), and the speed-up over exact (target: recall@10 >= 0.95 at >= 10x less time per query); the
+   same with stage 4 on float16 originals memory-mapped from disk (lesson 6's rescoring with originals);
 3. MUVERA -> ColBERT in Qdrant Edge (``course_utils.first_stages.hybrid.EdgeMuveraIndex``): every passage's
    FDE (fastembed's ``Muvera``, the course's settings: 10,240 numbers at 128-d) in an HNSW graph (m = 16,
    ef_construct = 64), its token vectors beside it for the rerank; FDE time and graph build time, then for
@@ -43,12 +44,14 @@ import numpy as np
 
 from benchmarks.plaid_collection import DEFAULT_CACHE, collection_folder, synthetic_collection
 from course_utils.centroid_index.plaid import build_index
-from course_utils.scoring.maxsim import score_corpus, score_queries, top_k
+from course_utils.scoring.maxsim import PackedCorpus, score_corpus, score_queries, top_k
 
 K = 10
 MIN_RECALL, MIN_SPEEDUP, MAX_BYTES_PER_TOKEN = 0.95, 10.0, 40
 #: (nprobe, threshold, candidates) of the index, from fastest to most thorough.
 SETTINGS = ((1, 0.5, 256), (2, 0.45, 512), (4, 0.45, 1024), (8, 0.4, 2048), (16, None, 4096))
+#: The same, with stage 4 on the float16 originals memory-mapped from disk (``--no-originals`` skips them).
+ORIGINALS_SETTINGS = ((1, 0.5, 512), (2, 0.45, 1024), (2, 0.45, 2048), (4, 0.45, 4096))
 #: MUVERA's (candidates, hnsw_ef): the graph's top candidates reranked by MaxSim, and its search list;
 #: hnsw_ef "scan" scans every FDE instead (what the graph loses is the difference).
 MUVERA_SETTINGS = ((100, 128), (300, 512), (1000, 1024), (1000, "scan"))
@@ -100,8 +103,38 @@ def exact_side(corpus, queries, timed: int, report=print) -> tuple[list[set], di
     return tops, row
 
 
+def float16_originals(corpus, folder: Path | None) -> PackedCorpus:
+    """The corpus's token vectors as float16, memory-mapped from ``folder`` (written there once; in memory
+    when ``folder`` is None): what the float16 rerank reads, a few passages per query."""
+    if folder is None:
+        return PackedCorpus(np.asarray(corpus.vectors, dtype=np.float16), corpus.offsets)
+    path = Path(folder) / "vectors-float16.npy"
+    if not path.is_file():
+        folder.mkdir(parents=True, exist_ok=True)
+        np.save(path, np.asarray(corpus.vectors, dtype=np.float16))
+    return PackedCorpus(np.load(path, mmap_mode="r"), corpus.offsets)
+
+
+def search_rows(index, queries, tops, settings, suffix: str = "", **options) -> dict:
+    """One row per (nprobe, threshold, candidates): recall@10 against exact, ms per query, passages reranked."""
+    rows = {}
+    for nprobe, threshold, candidates in settings:
+        found, seconds, reranked = [], [], []
+        index.search(queries[0], K, nprobe=nprobe, threshold=threshold, candidates=candidates, **options)  # warm-up
+        for q in queries:
+            start = time.perf_counter()
+            result = index.search(q, K, nprobe=nprobe, threshold=threshold, candidates=candidates, **options)
+            seconds.append(time.perf_counter() - start)
+            found.append(result.passages)
+            reranked.append(result.stage_sizes["candidates"])
+        rows[f"index nprobe={nprobe} t={threshold} c={candidates}{suffix}"] = {
+            "ms": 1000 * float(np.mean(seconds)), "recall@10 vs exact": recall_at_k(found, tops),
+            "bytes/token": index.bytes_per_token, "stage 1 candidates": float(np.mean(reranked))}
+    return rows
+
+
 def index_side(corpus, queries, tops, args, report) -> dict:
-    """Build the index, then one row per setting of SETTINGS."""
+    """Build the index, then one row per setting of SETTINGS (and of ORIGINALS_SETTINGS, float16 rerank)."""
     start = time.perf_counter()
     index = build_index(corpus, n_centroids=args.centroids, bits=args.bits, sample=args.sample,
                         iterations=args.iterations)
@@ -115,19 +148,13 @@ def index_side(corpus, queries, tops, args, report) -> dict:
            "(the stages rerank these vectors: beyond this they gain only where an earlier stage happens to drop a "
            "passage the codec overrates)")
     del decompressed
-    rows = {}
-    for nprobe, threshold, candidates in SETTINGS:
-        found, seconds, reranked = [], [], []
-        index.search(queries[0], K, nprobe=nprobe, threshold=threshold, candidates=candidates)  # warm-up
-        for q in queries:
-            start = time.perf_counter()
-            result = index.search(q, K, nprobe=nprobe, threshold=threshold, candidates=candidates)
-            seconds.append(time.perf_counter() - start)
-            found.append(result.passages)
-            reranked.append(result.stage_sizes["candidates"])
-        rows[f"index nprobe={nprobe} t={threshold} c={candidates}"] = {
-            "ms": 1000 * float(np.mean(seconds)), "recall@10 vs exact": recall_at_k(found, tops),
-            "bytes/token": index.bytes_per_token, "stage 1 candidates": float(np.mean(reranked))}
+    rows = search_rows(index, queries, tops, SETTINGS)
+    if not args.no_originals:
+        folder = None if args.cache is None else collection_folder(args.cache, args.passages)
+        originals = float16_originals(corpus, folder)
+        report(f"float16 rerank: stage 4 reads the survivors' float16 token vectors, {corpus.dim * 2} bytes a token "
+               f"on disk ({originals.vectors.nbytes / 2**20:,.0f} MiB, memory-mapped), beside the index in memory")
+        rows.update(search_rows(index, queries, tops, ORIGINALS_SETTINGS, ", float16 rerank", rerank_vectors=originals))
     rows["_build"] = {"seconds": sum(index.build_seconds.values()), "bytes/token": index.bytes_per_token}
     return rows
 
@@ -202,7 +229,9 @@ def targets(rows: dict, exact_ms: float, bytes_per_token: float, report) -> None
     report(f"target recall@10 >= {MIN_RECALL} at >= {MIN_SPEEDUP:.0f}x less time per query than score_corpus: "
            + (f"met ({', '.join(good)})" if good else "NOT met"))
     report(f"target bytes per token <= {MAX_BYTES_PER_TOKEN} at {args_dim(rows)}-d with 2-bit residuals: "
-           + ("met" if bytes_per_token <= MAX_BYTES_PER_TOKEN else "NOT met") + f" ({bytes_per_token:.0f})")
+           + ("met" if bytes_per_token <= MAX_BYTES_PER_TOKEN else "NOT met") + f" ({bytes_per_token:.0f}"
+           + ("; the float16 rerank rows also read float16 originals from disk)"
+              if any("float16" in n for n in ours) else ")"))
 
 
 def args_dim(rows: dict) -> int:
@@ -270,6 +299,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cache", type=Path, default=DEFAULT_CACHE)
     parser.add_argument("--chart", type=Path, default=None, help="write the race chart (PNG) here")
     parser.add_argument("--no-index", action="store_true", help="skip the course's centroid index (and its targets)")
+    parser.add_argument("--no-originals", action="store_true",
+                        help="skip the index's rows that rerank on float16 originals from disk")
     parser.add_argument("--no-muvera", action="store_true", help="skip MUVERA -> ColBERT in Qdrant Edge")
     parser.add_argument("--muvera-settings", nargs="+", default=[f"{c}:{e}" for c, e in MUVERA_SETTINGS],
                         help="MUVERA's candidates:hnsw_ef pairs (hnsw_ef 'scan': scan every FDE, no graph)")

@@ -19,7 +19,11 @@ against every centroid):
    MaxSim with each token replaced by its centroid, counting only centroids that some query token
    scores at least ``threshold``; the best ``candidates`` passages go on;
 3. **centroid interaction** without pruning on those; the best ``max(k, candidates // 4)`` go on;
-4. **exact rerank**: their tokens decompressed (centroid + decoded residual) and scored with MaxSim.
+4. **exact rerank**: their tokens decompressed (centroid + decoded residual) and scored with MaxSim;
+   or, given ``rerank_vectors`` (the original token vectors, for example float16 memory-mapped from
+   disk), scored on those: only these few passages' vectors are read per query, as lesson 6's binary
+   search rescores its candidates with the originals. The decompressed vectors differ from the
+   originals by the codec's error, which swaps near-tied passages in and out of the top ``k``.
 """
 
 from __future__ import annotations
@@ -47,7 +51,7 @@ class SearchResult:
     passages: np.ndarray
     """int64 ``(k,)`` passage indices, best first."""
     scores: np.ndarray
-    """float32 ``(k,)`` MaxSim of the query with each passage's decompressed tokens."""
+    """float32 ``(k,)`` MaxSim of the query with each passage's decompressed tokens (or its ``rerank_vectors``)."""
     stage_sizes: dict = field(default_factory=dict)
     """Passages left after each stage: ``{"candidates": n1, "after pruning": n2 (those with a centroid above the
     threshold), "centroid interaction": n3 (at most ``candidates``), "reranked": n4}``."""
@@ -153,7 +157,7 @@ class CentroidIndex:
         return out
 
     def search(self, query, k: int = 10, *, nprobe: int = 2, threshold: float | None = 0.45,
-               candidates: int = 256) -> SearchResult:
+               candidates: int = 256, rerank_vectors: PackedCorpus | None = None) -> SearchResult:
         """The ``k`` best passages for ``query`` (``(q, dim)``) through PLAID's four stages.
 
         Args:
@@ -161,19 +165,29 @@ class CentroidIndex:
             nprobe: centroids probed per query token (stage 1).
             threshold: centroid pruning threshold of stage 2 (None: no pruning).
             candidates: passages kept after stage 2; ``max(k, candidates // 4)`` are reranked exactly.
+            rerank_vectors: the passages' original token vectors (a PackedCorpus with the index's passages,
+                tokens and ``dim``; any float type, memory-mapped is fine): stage 4 scores the survivors on
+                them instead of on their decompressed tokens.
 
         Raises:
-            ValueError: ``k``, ``nprobe`` or ``candidates`` below 1, a non-finite ``threshold``, or a bad
-                query (not 2-D, empty, another ``dim``, NaN or infinity).
+            ValueError: ``k``, ``nprobe`` or ``candidates`` below 1, a non-finite ``threshold``, a bad
+                query (not 2-D, empty, another ``dim``, NaN or infinity), or ``rerank_vectors`` that do not
+                match the index (other passage lengths or ``dim``).
         """
         k, candidates = _positive(k, "k"), _positive(candidates, "candidates")
         if threshold is not None and not np.isfinite(threshold):
             raise ValueError(f"threshold must be a finite number or None, got {threshold!r}")
+        if rerank_vectors is not None and not (
+                isinstance(rerank_vectors, PackedCorpus) and rerank_vectors.dim == self.dim
+                and np.array_equal(rerank_vectors.offsets, self.offsets)):
+            raise ValueError("rerank_vectors must be a PackedCorpus of the index's own passages (same token counts "
+                             f"and dim {self.dim}): the corpus the index was built from, for example as float16")
         # one thread: its products are small, and several BLAS threads only wait for each other
         with _blas_controller().limit(limits=1, user_api="blas"):
-            return self._search(query, k, nprobe, threshold, candidates)
+            return self._search(query, k, nprobe, threshold, candidates, rerank_vectors)
 
-    def _search(self, query, k: int, nprobe: int, threshold: float | None, candidates: int) -> SearchResult:
+    def _search(self, query, k: int, nprobe: int, threshold: float | None, candidates: int,
+                rerank_vectors: PackedCorpus | None = None) -> SearchResult:
         """:meth:`search` after its arguments were checked."""
         scores = self.centroid_scores(query)
         found = self.candidates(scores, nprobe)
@@ -184,7 +198,12 @@ class CentroidIndex:
             return SearchResult(best, np.zeros(0, np.float32), {"candidates": len(found), "after pruning": 0,
                                                                 "centroid interaction": 0, "reranked": 0})
         second = best[top_k(self.centroid_interaction(scores, best), max(k, candidates // 4))]
-        exact = score_corpus(query, self.decompress(second), workers=1)
+        if rerank_vectors is None:
+            survivors = self.decompress(second)
+        else:
+            positions, offsets = segments.gather_positions(self.offsets, second)
+            survivors = PackedCorpus(np.asarray(rerank_vectors.vectors[positions], dtype=np.float32), offsets)
+        exact = score_corpus(query, survivors, workers=1)
         order = top_k(exact, k)
         return SearchResult(second[order], exact[order],
                             {"candidates": len(found), "after pruning": len(kept),

@@ -68,13 +68,16 @@ def test_the_command_reports_on_a_tiny_collection(tmp_path, capsys):
                   "target recall@10 >= 0.95", "target bytes per token <= 40", "peak resident memory",
                   "race chart", "MUVERA: 10,240-d FDEs", "HNSW graph on the FDEs built in",
                   "MUVERA HNSW ef=16 c=10 -> ColBERT", "MUVERA HNSW ef=64 c=40 -> ColBERT",
-                  "exact scores: 10th minus 11th, median", "codec limit: exact MaxSim over every passage's"):
+                  "exact scores: 10th minus 11th, median", "codec limit: exact MaxSim over every passage's",
+                  "float16 rerank: stage 4 reads", "index nprobe=2 t=0.45 c=1024, float16 rerank",
+                  "the float16 rerank rows also read float16 originals from disk"):
         assert words in printed
     assert 0 < float(printed.split("decompressed vectors (2-bit residuals) finds ")[1].split()[0]) <= 1
     recall = {line.split("->")[0].strip(): float(line.split()[-3]) for line in printed.splitlines()
               if line.startswith("MUVERA HNSW")}
     assert 0 < recall["MUVERA HNSW ef=16 c=10"] <= recall["MUVERA HNSW ef=64 c=40"] <= 1  # more candidates, more found
     assert chart.stat().st_size > 10_000
+    assert (collection_folder(tmp_path, 300) / "vectors-float16.npy").is_file()
 
 
 def test_the_command_can_race_muvera_alone(tmp_path, capsys):
