@@ -107,7 +107,8 @@ def _report_models(report: Report, colab: bool) -> list[str]:
     """
     folder = models.cache_dir()
     preview = environment.in_offline_preview()
-    report.add("Model cache", f"{folder} (set FASTEMBED_CACHE_PATH to change it"
+    report.add("Model cache", f"{folder} (the offline preview's stand-ins)" if preview else
+               f"{folder} (set FASTEMBED_CACHE_PATH to change it"
                + ("; on Colab it is emptied when the runtime is deleted)" if colab else ")"))
     if preview:
         report.add("Offline preview", "yes: the lessons run on the course's stand-in models, with downloads "
@@ -138,7 +139,7 @@ def _report_models(report: Report, colab: bool) -> list[str]:
         needed = lesson_models(lesson)
         missing = [name for name in needed if states[name] == "not cached"]
         kinds = {states[name] for name in needed} - {"not cached"}
-        report.add(f"Lesson {lesson}", f"not cached: {', '.join(missing)}" if missing else
+        report.add(lesson, f"not cached: {', '.join(missing)}" if missing else
                    "ready on stand-ins" if "stand-in" in kinds else "ready")
     return uncached
 

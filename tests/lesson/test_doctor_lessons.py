@@ -44,7 +44,9 @@ def test_in_the_offline_preview_doctor_says_so_and_how_to_leave_it(monkeypatch):
     assert "stand-in models" in preview and "Ctrl+C" in preview and "python3 course.py start" in preview
     assert "set by the offline preview" in line(report, "Model hub")
     for lesson in LESSON_MODELS:
-        assert line(report, f"Lesson {lesson}").endswith("ready on stand-ins"), lesson
+        assert line(report, lesson).endswith("ready on stand-ins"), lesson
+    assert line(report, "Model cache").endswith("(the offline preview's stand-ins)")
+    assert all(len(text) < 2 + 30 or text[2 + 30] == " " for text in report.lines), "a label overflows its column"
     assert not [problem for problem in report.problems if "stand-in" in problem or "FASTEMBED" in problem], \
         report.problems
 
@@ -67,8 +69,8 @@ def test_every_model_is_listed_with_its_lessons_and_each_lesson_with_what_it_lac
     assert line(report, models.VISUAL_MODEL).endswith("lessons 07")
     assert line(report, models.LATE_INTERACTION_MODEL).endswith("lessons 01, 02, 03, 04, 05a, 05b, 06, 08, 09")
     assert "optional" in line(report, models.COLPALI_MODEL)
-    assert line(report, "Lesson 07-visual-documents").endswith("ready on stand-ins")
-    assert line(report, "Lesson 02-maxsim").endswith(f"not cached: {models.LATE_INTERACTION_MODEL}")
+    assert line(report, "07-visual-documents").endswith("ready on stand-ins")
+    assert line(report, "02-maxsim").endswith(f"not cached: {models.LATE_INTERACTION_MODEL}")
     missing = next(problem for problem in report.problems if problem.startswith("Missing model(s)"))
     assert models.VISUAL_MODEL not in missing and models.COLPALI_MODEL not in missing
     for fix in models.how_to_get_models(offline=False):  # the set-up cell's own fixes
