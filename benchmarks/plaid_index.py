@@ -51,7 +51,7 @@ MIN_RECALL, MIN_SPEEDUP, MAX_BYTES_PER_TOKEN = 0.95, 10.0, 40
 #: (nprobe, threshold, candidates) of the index, from fastest to most thorough.
 SETTINGS = ((1, 0.5, 256), (2, 0.45, 512), (4, 0.45, 1024), (8, 0.4, 2048), (16, None, 4096))
 #: The same, with stage 4 on the float16 originals memory-mapped from disk (``--no-originals`` skips them).
-ORIGINALS_SETTINGS = ((1, 0.5, 512), (2, 0.45, 1024), (2, 0.45, 2048), (4, 0.45, 4096))
+ORIGINALS_SETTINGS = ((1, 0.5, 1024), (2, 0.45, 2048), (2, 0.45, 4096), (2, 0.45, 8192))
 #: MUVERA's (candidates, hnsw_ef): the graph's top candidates reranked by MaxSim, and its search list;
 #: hnsw_ef "scan" scans every FDE instead (what the graph loses is the difference).
 MUVERA_SETTINGS = ((100, 128), (300, 512), (1000, 1024), (1000, "scan"))
@@ -133,6 +133,12 @@ def search_rows(index, queries, tops, settings, suffix: str = "", **options) -> 
     return rows
 
 
+def _setting(text: str) -> tuple[int, float | None, int]:
+    """``"NPROBE:THRESHOLD:CANDIDATES"`` (threshold ``none``: no pruning) as a (nprobe, threshold, candidates)."""
+    nprobe, threshold, candidates = text.split(":")
+    return int(nprobe), None if threshold.lower() == "none" else float(threshold), int(candidates)
+
+
 def index_side(corpus, queries, tops, args, report) -> dict:
     """Build the index, then one row per setting of SETTINGS (and of ORIGINALS_SETTINGS, float16 rerank)."""
     start = time.perf_counter()
@@ -154,7 +160,8 @@ def index_side(corpus, queries, tops, args, report) -> dict:
         originals = float16_originals(corpus, folder)
         report(f"float16 rerank: stage 4 reads the survivors' float16 token vectors, {corpus.dim * 2} bytes a token "
                f"on disk ({originals.vectors.nbytes / 2**20:,.0f} MiB, memory-mapped), beside the index in memory")
-        rows.update(search_rows(index, queries, tops, ORIGINALS_SETTINGS, ", float16 rerank", rerank_vectors=originals))
+        settings = [_setting(text) for text in args.originals_settings]
+        rows.update(search_rows(index, queries, tops, settings, ", float16 rerank", rerank_vectors=originals))
     rows["_build"] = {"seconds": sum(index.build_seconds.values()), "bytes/token": index.bytes_per_token}
     return rows
 
@@ -218,9 +225,10 @@ def fast_plaid_side(folder: Path, python: Path, tops, report, settings=FAST_PLAI
 
 
 def print_table(rows: dict, exact_ms: float, report) -> None:
-    report(f"\n{'setting':<38}{'recall@10 vs exact':>19}{'ms/query':>10}{'speed-up':>10}")
+    width = max(len(name) for name in [*rows, "setting"]) + 2
+    report(f"\n{'setting':<{width}}{'recall@10 vs exact':>19}{'ms/query':>10}{'speed-up':>10}")
     for name, row in rows.items():
-        report(f"{name:<38}{row['recall@10 vs exact']:>19.3f}{row['ms']:>10.1f}{exact_ms / row['ms']:>9.1f}x")
+        report(f"{name:<{width}}{row['recall@10 vs exact']:>19.3f}{row['ms']:>10.1f}{exact_ms / row['ms']:>9.1f}x")
 
 
 def targets(rows: dict, exact_ms: float, bytes_per_token: float, report) -> None:
@@ -301,6 +309,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-index", action="store_true", help="skip the course's centroid index (and its targets)")
     parser.add_argument("--no-originals", action="store_true",
                         help="skip the index's rows that rerank on float16 originals from disk")
+    parser.add_argument("--originals-settings", nargs="+",
+                        default=[f"{p}:{t}:{c}" for p, t, c in ORIGINALS_SETTINGS],
+                        help="nprobe:threshold:candidates of the float16 rerank rows (threshold 'none': no pruning)")
     parser.add_argument("--no-muvera", action="store_true", help="skip MUVERA -> ColBERT in Qdrant Edge")
     parser.add_argument("--muvera-settings", nargs="+", default=[f"{c}:{e}" for c, e in MUVERA_SETTINGS],
                         help="MUVERA's candidates:hnsw_ef pairs (hnsw_ef 'scan': scan every FDE, no graph)")

@@ -21,6 +21,11 @@ def test_margins_measure_the_gap_below_the_kth_exact_score():
     assert line.endswith("1 of 2 queries tie at the 10th")
 
 
+def test_settings_are_read_from_the_command_line():
+    assert bench._setting("2:0.45:2048") == (2, 0.45, 2048)
+    assert bench._setting("16:none:4096") == (16, None, 4096)
+
+
 def test_recall_counts_the_exact_top_found():
     assert bench.recall_at_k([list(range(10))], [set(range(10))]) == 1.0
     assert bench.recall_at_k([[0, 1, 99, 98]], [set(range(10))]) == 0.2
@@ -69,7 +74,7 @@ def test_the_command_reports_on_a_tiny_collection(tmp_path, capsys):
                   "race chart", "MUVERA: 10,240-d FDEs", "HNSW graph on the FDEs built in",
                   "MUVERA HNSW ef=16 c=10 -> ColBERT", "MUVERA HNSW ef=64 c=40 -> ColBERT",
                   "exact scores: 10th minus 11th, median", "codec limit: exact MaxSim over every passage's",
-                  "float16 rerank: stage 4 reads", "index nprobe=2 t=0.45 c=1024, float16 rerank",
+                  "float16 rerank: stage 4 reads", "index nprobe=2 t=0.45 c=2048, float16 rerank",
                   "the float16 rerank rows also read float16 originals from disk"):
         assert words in printed
     assert 0 < float(printed.split("decompressed vectors (2-bit residuals) finds ")[1].split()[0]) <= 1
