@@ -74,3 +74,4 @@ def test_validate_button_says_where_the_student_stands(tmp_path):
     assert wrapped, f"the dialog's lines should wrap, not scroll: {page_width} px in a {dialog_width} px dialog {see}"
     # the notebook's websocket connected: no warning about jupyter_server's and tornado's ping timeouts
     assert "websocket_ping_timeout" not in server_log, server_log
+    assert "is not trusted" not in server_log, server_log  # a lesson opened before it was saved: no warning

@@ -44,7 +44,19 @@ def with_kernel_language_info(notebook) -> bool:
 
 
 class CourseContentsManager(AsyncLargeFileManager):
-    """Jupyter Server's default contents manager, with the kernel's ``language_info`` in opened notebooks."""
+    """Jupyter Server's default contents manager, with the kernel's ``language_info`` in opened notebooks.
+
+    It also says quietly (debug level) what Jupyter Server warns in the student's terminal each time a
+    lesson is opened before it was saved: "Notebook ... is not trusted" (a lesson is signed as trusted
+    when the student saves it). What trust does is unchanged: outputs of a notebook not yet trusted are
+    shown as Jupyter shows them, untrusted HTML sanitised.
+    """
+
+    def mark_trusted_cells(self, nb, path=""):
+        trusted = self.notary.check_signature(nb)
+        if not trusted:
+            self.log.debug("Notebook %s is not trusted (yet: saving it signs it)", path)
+        self.notary.mark_cells(nb, trusted)
 
     async def get(self, path, content=True, type=None, format=None, **kwargs):
         model = await super().get(path, content=content, type=type, format=format, **kwargs)
