@@ -43,7 +43,7 @@ JPSERVER_EXTENSIONS = {"nbgrader.server_extensions.validate_assignment": False, 
 #: page): hides nbgrader's "The following cell failed:" above the answer, which is a summary, not a cell, and
 #: wraps long lines instead of scrolling them. Scoped to the failed-validation dialog's message.
 DIALOG_STYLE = ("<style>#validation-message.validation-failed > div > p { display: none; } "
-                "#validation-message.validation-failed pre { white-space: pre-wrap; }</style>")
+                "#validation-message.validation-failed pre { white-space: pre-wrap; padding: 2px 8px; }</style>")
 
 
 def dialog_results(summary: Summary) -> dict:
